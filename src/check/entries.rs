@@ -1,0 +1,773 @@
+//! Rules of progress entries (SPEC §3), applied record by record as a file is read.
+//!
+//! Each record is validated on its own; rules that compare records of one item (decreasing task
+//! progress, the running sum within bounds) collect a small history per item and are judged after
+//! every file has been read. Valid entries are handed to the caller (the status fold).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Component, Path};
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::diag::{Diagnostic, Diagnostics, Place, Text};
+use crate::model::{Division, Entry, Kind, Measure, Plan};
+use crate::workspace::entries::{self, FILED, Header, RawRecord};
+use crate::workspace::source::Source;
+use crate::workspace::toml_reader::did_you_mean;
+
+/// What the rules of one year need to know.
+pub struct Rules<'a> {
+    pub plan: &'a Plan,
+    pub root: &'a Path,
+    pub today: NaiveDate,
+    /// `check` and `report add` refuse dates after today; status commands treat them as unknown.
+    pub refuse_future: bool,
+}
+
+/// A record kept for the rules that compare records of one item.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    pub date: NaiveDate,
+    pub file: u32,
+    pub line: u32,
+    pub offset: u32,
+    pub field: u8,
+    pub value: Decimal,
+}
+
+/// Per-item histories for cross-record rules, by item index.
+#[derive(Debug, Default)]
+pub struct History {
+    pub marks: HashMap<usize, Vec<Mark>>,
+}
+
+impl History {
+    pub fn merge(&mut self, other: History) {
+        for (k, v) in other.marks {
+            self.marks.entry(k).or_default().extend(v);
+        }
+    }
+}
+
+/// Validates every record of one progress file and calls `accept` with each valid entry.
+pub fn scan_file(
+    rules: &Rules<'_>,
+    src: &Source,
+    file: u32,
+    division: &str,
+    diags: &mut Diagnostics,
+    history: &mut History,
+    mut accept: impl FnMut(usize, &Entry),
+) -> Option<Header> {
+    let plan = rules.plan;
+    let div = plan.division(division);
+    if div.is_none() {
+        let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
+        let guess = did_you_mean(division, ids.iter().copied());
+        diags.push(
+            Diagnostic::error(
+                "unknown-division-file",
+                &src.path,
+                None,
+                Text::new(
+                    format!("文件名 `{division}` 不是 {} 年度的责任处", plan.year),
+                    format!("`{division}` is not a division of {}", plan.year),
+                ),
+            )
+            .with_help(match guess {
+                Some(g) => Text::new(
+                    format!("是否应为 {g}.csv？"),
+                    format!("did you mean {g}.csv?"),
+                ),
+                None => Text::new(
+                    format!(
+                        "进度文件以责任处标识命名：{}",
+                        ids.iter()
+                            .map(|i| format!("{i}.csv"))
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                    format!(
+                        "progress files are named after divisions: {}",
+                        ids.iter()
+                            .map(|i| format!("{i}.csv"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }),
+        );
+    }
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let header = entries::read(src, diags, |header, rec, diags| {
+        let Some(div) = div else { return };
+        let Some(entry) = record(rules, src, div, header, rec, diags) else {
+            return;
+        };
+        // Duplicates: a record whose fields equal an earlier record's.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        rec.fields.hash(&mut h);
+        let key = h.finish();
+        if let Some(first) = seen.get(&key) {
+            diags.push(
+                Diagnostic::warning(
+                    "duplicate-entry",
+                    &src.path,
+                    Some(src.line_place(rec.line)),
+                    Text::new(
+                        format!("与第 {first} 行的记录完全相同"),
+                        format!("this record repeats line {first} exactly"),
+                    ),
+                )
+                .with_help(Text::new(
+                    "多半是 union 合并留下的重复行；记录不可删除，重复的记录不影响完成状态",
+                    "most likely left by a union merge; entries are never removed, and a repeated record does not change the status",
+                )),
+            );
+        } else {
+            seen.insert(key, rec.line);
+        }
+        let Some(index) = plan.item(&entry.item) else {
+            return;
+        };
+        let item = &plan.items[index];
+        let bounded_sum =
+            item.measure == Measure::Sum && (item.min.is_some() || item.max.is_some());
+        if let Some(value) = entry.value
+            && (item.kind == Kind::Task || bounded_sum)
+        {
+            history.marks.entry(index).or_default().push(Mark {
+                date: entry.date,
+                file,
+                line: rec.line as u32,
+                offset: rec.offset as u32,
+                field: header.pos[entries::VALUE].unwrap_or(2) as u8,
+                value,
+            });
+        }
+        accept(index, &entry);
+    });
+    if let Some(h) = &header
+        && !h.has(FILED)
+    {
+        diags.push(
+            Diagnostic::warning(
+                "no-filed-column",
+                &src.path,
+                Some(src.line_place(1)),
+                Text::new(
+                    "没有 filed 列：迟报无法与按时报送区分",
+                    "no `filed` column: late reports cannot be told from timely ones",
+                ),
+            )
+            .with_help(Text::new(
+                "在表头末尾加上 `,filed`，今后每条记录填写录入日期",
+                "add `,filed` to the header and record the filing date of every new entry",
+            )),
+        );
+    }
+    header
+}
+
+/// The place of one column of a record.
+fn at(src: &Source, header: &Header, rec: &RawRecord<'_>, col: usize) -> Place {
+    match header.pos[col] {
+        Some(i) => entries::field_place(src, rec.offset, i),
+        None => src.line_place(rec.line),
+    }
+}
+
+/// Parses a strict `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Help for a date that is not `YYYY-MM-DD`, showing the ISO form of an Excel-style date.
+fn date_help(s: &str) -> Text {
+    let parts: Vec<&str> = s
+        .trim()
+        .split(['/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() == 3
+        && let (Ok(y), Ok(m), Ok(d)) = (
+            parts[0].parse::<i32>(),
+            parts[1].parse::<u32>(),
+            parts[2].parse::<u32>(),
+        )
+        && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+    {
+        let iso = date.format("%Y-%m-%d");
+        return Text::new(
+            format!("日期须写作 YYYY-MM-DD，如 {iso}（Excel 请将单元格格式设为文本或 yyyy-mm-dd）"),
+            format!(
+                "write dates as YYYY-MM-DD: {iso} (in Excel, format the cells as text or yyyy-mm-dd)"
+            ),
+        );
+    }
+    Text::new(
+        "日期须写作 YYYY-MM-DD，如 2014-06-30",
+        "write dates as YYYY-MM-DD, like 2014-06-30",
+    )
+}
+
+/// Whether `s` is a value of the accepted shape `^-?[0-9]+(\.[0-9]+)?$`.
+pub fn valid_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Help for a value of the wrong shape: the accepted form of what was meant.
+fn value_help(s: &str) -> Text {
+    let fixed: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            '．' => Some('.'),
+            '－' => Some('-'),
+            ',' | '，' | ' ' | '\u{3000}' | '%' | '％' => None,
+            c => Some(c),
+        })
+        .collect();
+    if valid_number(&fixed) && fixed != s {
+        Text::new(
+            format!("只写数字，不带空格、%、千位分隔符或全角数字：{fixed}"),
+            format!(
+                "write the plain number, without spaces, %, thousands separators or full-width digits: {fixed}"
+            ),
+        )
+    } else {
+        Text::new(
+            "数值只能是数字，如 55、-3.5；没有新进展请留空并在 note 中说明（零报告）",
+            "a value is a plain number such as 55 or -3.5; leave it empty with a note for a nil return",
+        )
+    }
+}
+
+fn err(code: &'static str, src: &Source, place: Place, zh: String, en: String) -> Diagnostic {
+    Diagnostic::error(code, &src.path, Some(place), Text::new(zh, en))
+}
+
+/// Validates one record; returns the entry when it has no error.
+fn record(
+    rules: &Rules<'_>,
+    src: &Source,
+    div: &Division,
+    header: &Header,
+    rec: &RawRecord<'_>,
+    diags: &mut Diagnostics,
+) -> Option<Entry> {
+    use crate::workspace::entries::{DATE, EVIDENCE, ITEM, NOTE, REPORTER, VALUE};
+    let plan = rules.plan;
+    let year = plan.year;
+    let before = diags.errors();
+    let f = &rec.fields;
+
+    // date
+    let date = match parse_date(f[DATE]) {
+        Some(d) => {
+            if d.year() != year {
+                diags.push(
+                    err(
+                        "date-outside-year",
+                        src,
+                        at(src, header, rec, DATE),
+                        format!("日期 {d} 不在 {year} 年内"),
+                        format!("date {d} is outside {year}"),
+                    )
+                    .with_help(Text::new(
+                        format!("{} 年的记录写入 reports/{}/", d.year(), d.year()),
+                        format!("entries of {} go in reports/{}/", d.year(), d.year()),
+                    )),
+                );
+            } else if rules.refuse_future && d > rules.today {
+                diags.push(
+                    err(
+                        "date-in-future",
+                        src,
+                        at(src, header, rec, DATE),
+                        format!("日期 {d} 晚于今天（{}）", rules.today),
+                        format!("date {d} is after today ({})", rules.today),
+                    )
+                    .with_help(Text::new(
+                        "记录只能报告已经发生的进展",
+                        "an entry reports what has already happened",
+                    )),
+                );
+            }
+            Some(d)
+        }
+        None => {
+            let (zh, en) = if f[DATE].is_empty() {
+                ("缺少日期".to_string(), "the date is missing".to_string())
+            } else {
+                (
+                    format!("日期 `{}` 不是 YYYY-MM-DD 格式的有效日期", f[DATE]),
+                    format!("`{}` is not a valid YYYY-MM-DD date", f[DATE]),
+                )
+            };
+            diags.push(
+                err("invalid-date", src, at(src, header, rec, DATE), zh, en)
+                    .with_help(date_help(f[DATE])),
+            );
+            None
+        }
+    };
+
+    // item
+    let item_index = plan.item(f[ITEM]);
+    match item_index {
+        None => {
+            let led: Vec<&str> = plan
+                .items
+                .iter()
+                .filter(|i| i.is_led_by(&div.id))
+                .map(|i| i.id.as_str())
+                .collect();
+            let guess = did_you_mean(f[ITEM], led.iter().copied())
+                .or_else(|| did_you_mean(f[ITEM], plan.items.iter().map(|i| i.id.as_str())));
+            let (zh, en) = if f[ITEM].is_empty() {
+                (
+                    "缺少细项标识".to_string(),
+                    "the item is missing".to_string(),
+                )
+            } else {
+                (
+                    format!("{year} 年度没有细项 `{}`", f[ITEM]),
+                    format!("no item `{}` in the {year} plan", f[ITEM]),
+                )
+            };
+            let d = err("unknown-item", src, at(src, header, rec, ITEM), zh, en);
+            diags.push(match guess {
+                Some(g) => d.with_help(Text::new(
+                    format!("是否应为 `{g}`？"),
+                    format!("did you mean `{g}`?"),
+                )),
+                None => d.with_help(Text::new(
+                    format!("本处牵头的细项：{}", led.join("、")),
+                    format!("items led by {}: {}", div.id, led.join(", ")),
+                )),
+            });
+        }
+        Some(i) if !plan.items[i].is_led_by(&div.id) => {
+            let lead = &plan.items[i].lead;
+            diags.push(
+                err(
+                    "item-not-led",
+                    src,
+                    at(src, header, rec, ITEM),
+                    format!("细项 `{}` 的责任处是 {lead}，不是 {}", f[ITEM], div.id),
+                    format!("item `{}` is led by {lead}, not {}", f[ITEM], div.id),
+                )
+                .with_help(Text::new(
+                    format!("该细项的进度写入 reports/{year}/{lead}.csv"),
+                    format!("its entries go in reports/{year}/{lead}.csv"),
+                )),
+            );
+        }
+        Some(_) => {}
+    }
+    let item = item_index.map(|i| &plan.items[i]);
+
+    // note
+    let note = f[NOTE];
+    if note.chars().count() > 2000 {
+        diags.push(
+            err(
+                "note-too-long",
+                src,
+                at(src, header, rec, NOTE),
+                format!("说明有 {} 个字符，超过 2000", note.chars().count()),
+                format!(
+                    "the note has {} characters, more than 2000",
+                    note.chars().count()
+                ),
+            )
+            .with_help(Text::new(
+                "详细材料放在 evidence 所指的文件中",
+                "put long material in the file that `evidence` points to",
+            )),
+        );
+    }
+    if let Some(c) = note
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        diags.push(
+            err(
+                "note-control-char",
+                src,
+                at(src, header, rec, NOTE),
+                format!("说明含控制字符 U+{:04X}", c as u32),
+                format!("the note holds the control character U+{:04X}", c as u32),
+            )
+            .with_help(Text::new(
+                "删去该字符（常见于从其他系统复制的文字）",
+                "remove it (it often comes with text copied from other systems)",
+            )),
+        );
+    }
+
+    // value
+    let raw = f[VALUE];
+    let value = if raw.is_empty() {
+        if note.trim().is_empty() {
+            diags.push(
+                err(
+                    "nil-without-note",
+                    src,
+                    at(src, header, rec, VALUE),
+                    "零报告（数值为空）须在 note 中说明".into(),
+                    "a nil return (empty value) needs a note".into(),
+                )
+                .with_help(Text::new(
+                    "在 note 中写明，如“本月无新增事项（零报告）”",
+                    "say why in the note, e.g. \"nothing new this month (nil return)\"",
+                )),
+            );
+        }
+        None
+    } else if !valid_number(raw) {
+        diags.push(
+            err(
+                "invalid-number",
+                src,
+                at(src, header, rec, VALUE),
+                format!("数值 `{raw}` 格式不对"),
+                format!("`{raw}` is not a number of the accepted form"),
+            )
+            .with_help(value_help(raw)),
+        );
+        None
+    } else {
+        match Decimal::from_str(raw) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                diags.push(err(
+                    "invalid-number",
+                    src,
+                    at(src, header, rec, VALUE),
+                    format!("数值 `{raw}` 超出可表示的范围"),
+                    format!("`{raw}` is too large or too precise"),
+                ));
+                None
+            }
+        }
+    };
+    if let (Some(v), Some(item)) = (value, item) {
+        let place = || at(src, header, rec, VALUE);
+        if item.kind == Kind::Task && (v < Decimal::ZERO || v > Decimal::from(100)) {
+            diags.push(
+                err(
+                    "value-out-of-range",
+                    src,
+                    place(),
+                    format!("任务进度 {v} 不在 0–100 之间"),
+                    format!("task progress {v} is not within 0–100"),
+                )
+                .with_help(Text::new(
+                    "任务填写完成百分比，不带 %：0 到 100",
+                    "a task's value is its percent done, without %: 0 to 100",
+                )),
+            );
+        } else if item.measure == Measure::Latest {
+            if let Some(min) = item.min.filter(|m| v < *m) {
+                diags.push(err(
+                    "value-out-of-range",
+                    src,
+                    place(),
+                    format!("数值 {v} 小于下限 min = {min}"),
+                    format!("value {v} is below min = {min}"),
+                ));
+            }
+            if let Some(max) = item.max.filter(|m| v > *m) {
+                diags.push(err(
+                    "value-out-of-range",
+                    src,
+                    place(),
+                    format!("数值 {v} 大于上限 max = {max}"),
+                    format!("value {v} is above max = {max}"),
+                ));
+            }
+        }
+    }
+
+    // evidence
+    let evidence = f[EVIDENCE];
+    if !evidence.is_empty() {
+        check_evidence(rules, src, header, rec, evidence, diags);
+    }
+
+    // reporter
+    let reporter = f[REPORTER];
+    if reporter.trim().is_empty() {
+        diags.push(
+            err(
+                "missing-reporter",
+                src,
+                at(src, header, rec, REPORTER),
+                "缺少报送人".into(),
+                "the reporter is missing".into(),
+            )
+            .with_help(Text::new(
+                "填写本处联络员或处级领导的姓名",
+                "name the division's liaison or leader",
+            )),
+        );
+    } else if !plan.may_have_reported(div, reporter) {
+        let mut names: Vec<&str> = div.liaisons.iter().map(|p| p.name.as_str()).collect();
+        names.extend(div.leader.iter().map(|p| p.name.as_str()));
+        diags.push(err("unknown-reporter", src, at(src, header, rec, REPORTER), format!("{reporter} 不是{}的联络员、处级领导或办绩效办人员", div.name), format!("{reporter} is not a liaison or the leader of {}, nor performance office staff", div.id)).with_help(Text::new(
+            format!("本处可报送的人员：{}；人员变动请先在计划中更新 liaisons / former_liaisons", names.join("、")),
+            format!("who may report for {}: {}; record staff changes in the plan's liaisons / former_liaisons first", div.id, names.join(", ")),
+        )));
+    }
+
+    // filed
+    let filed = if !header.has(FILED) || f[FILED].is_empty() {
+        None
+    } else {
+        match parse_date(f[FILED]) {
+            None => {
+                diags.push(
+                    err(
+                        "invalid-date",
+                        src,
+                        at(src, header, rec, FILED),
+                        format!("录入日期 `{}` 不是 YYYY-MM-DD 格式的有效日期", f[FILED]),
+                        format!("filed `{}` is not a valid YYYY-MM-DD date", f[FILED]),
+                    )
+                    .with_help(date_help(f[FILED])),
+                );
+                None
+            }
+            Some(fd) => {
+                let limit = NaiveDate::from_ymd_opt(year + 1, 3, 31).unwrap_or(fd);
+                let place = || at(src, header, rec, FILED);
+                if date.is_some_and(|d| fd < d) {
+                    diags.push(
+                        err(
+                            "invalid-filed",
+                            src,
+                            place(),
+                            format!("录入日期 {fd} 早于数据日期 {}", date.unwrap_or(fd)),
+                            format!(
+                                "filed {fd} is before the entry's date {}",
+                                date.unwrap_or(fd)
+                            ),
+                        )
+                        .with_help(Text::new(
+                            "filed 是记录录入的日期，不能早于 date",
+                            "`filed` is the day the entry was recorded, not before `date`",
+                        )),
+                    );
+                } else if rules.refuse_future && fd > rules.today {
+                    diags.push(err(
+                        "invalid-filed",
+                        src,
+                        place(),
+                        format!("录入日期 {fd} 晚于今天（{}）", rules.today),
+                        format!("filed {fd} is after today ({})", rules.today),
+                    ));
+                } else if fd > limit {
+                    diags.push(err("invalid-filed", src, place(), format!("录入日期 {fd} 晚于次年 3 月 31 日"), format!("filed {fd} is after 31 March of the next year")).with_help(Text::new("年度数据须在次年 3 月底前录入", "a year's entries must be recorded by the end of March of the next year")));
+                }
+                Some(fd)
+            }
+        }
+    };
+
+    // Warnings about the entry's place in the item's span.
+    if let (Some(d), Some(item)) = (date, item) {
+        if d > item.due {
+            diags.push(Diagnostic::warning(
+                "after-due",
+                &src.path,
+                Some(at(src, header, rec, DATE)),
+                Text::new(
+                    format!(
+                        "日期 {d} 晚于细项 {} 的截止日期 {}，不计入完成情况",
+                        item.id, item.due
+                    ),
+                    format!(
+                        "date {d} is after item {}'s due date {}: it does not count",
+                        item.id, item.due
+                    ),
+                ),
+            ));
+        } else if d < item.start {
+            diags.push(Diagnostic::warning(
+                "before-start",
+                &src.path,
+                Some(at(src, header, rec, DATE)),
+                Text::new(
+                    format!(
+                        "日期 {d} 早于细项 {} 的开始日期 {}（仍计入）",
+                        item.id, item.start
+                    ),
+                    format!(
+                        "date {d} is before item {}'s start {} (it still counts)",
+                        item.id, item.start
+                    ),
+                ),
+            ));
+        }
+    }
+
+    if diags.errors() > before {
+        return None;
+    }
+    Some(Entry {
+        date: date?,
+        item: f[ITEM].to_string(),
+        value,
+        note: note.to_string(),
+        evidence: evidence.to_string(),
+        reporter: reporter.to_string(),
+        filed,
+        line: rec.line,
+    })
+}
+
+fn check_evidence(
+    rules: &Rules<'_>,
+    src: &Source,
+    header: &Header,
+    rec: &RawRecord<'_>,
+    evidence: &str,
+    diags: &mut Diagnostics,
+) {
+    use crate::workspace::entries::EVIDENCE;
+    if let Some((scheme, _)) = evidence.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return;
+    }
+    let path = Path::new(evidence);
+    let mut depth: i32 = 0;
+    let mut escapes =
+        evidence.starts_with('/') || evidence.starts_with('\\') || evidence.contains(':');
+    for c in path.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::ParentDir => depth -= 1,
+            Component::CurDir => {}
+            _ => escapes = true,
+        }
+        if depth < 0 {
+            escapes = true;
+        }
+    }
+    if escapes {
+        diags.push(err("evidence-outside", src, at(src, header, rec, EVIDENCE), format!("佐证材料路径 `{evidence}` 指向工作区之外"), format!("evidence path `{evidence}` leads outside the workspace")).with_help(Text::new(
+            "写工作区内的相对路径（如 docs/2014/E1.1-h1.pdf），或完整网址（https://…）",
+            "use a path relative to the workspace root (like docs/2014/E1.1-h1.pdf) or a URL (https://…)",
+        )));
+    } else if !rules.root.join(path).exists() {
+        diags.push(
+            Diagnostic::warning(
+                "evidence-missing",
+                &src.path,
+                Some(at(src, header, rec, EVIDENCE)),
+                Text::new(
+                    format!("佐证材料 `{evidence}` 不存在"),
+                    format!("evidence file `{evidence}` does not exist"),
+                ),
+            )
+            .with_help(Text::new(
+                "把文件加入仓库，或改正路径",
+                "add the file to the repository, or correct the path",
+            )),
+        );
+    }
+}
+
+/// Judges the rules that compare records of one item, once every file has been read: a task's
+/// progress going down, and a `sum` item's running sum leaving its bounds.
+pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut items: Vec<_> = history.marks.into_iter().collect();
+    items.sort_by_key(|(i, _)| *i);
+    for (index, mut marks) in items {
+        let item = &plan.items[index];
+        marks.sort_by_key(|m| (m.date, m.file, m.line));
+        let place = |m: &Mark| {
+            (
+                files[m.file as usize].path.as_str(),
+                entries::field_place(&files[m.file as usize], m.offset as usize, m.field as usize),
+            )
+        };
+        if item.kind == Kind::Task {
+            // The last line of each date, in date order.
+            let mut last: Option<Mark> = None;
+            let mut days: Vec<Mark> = Vec::new();
+            for m in marks {
+                if days.last().is_some_and(|d| d.date == m.date) {
+                    days.pop();
+                }
+                days.push(m);
+            }
+            for m in days {
+                if let Some(prev) = last
+                    && m.value < prev.value
+                {
+                    let (file, p) = place(&m);
+                    diags.push(Diagnostic::warning("progress-decrease", file, Some(p), Text::new(
+                            format!("细项 {} 的进度从 {}（{}）降到 {}（{}）", item.id, prev.value, prev.date, m.value, m.date),
+                            format!("item {}'s progress goes down from {} ({}) to {} ({})", item.id, prev.value, prev.date, m.value, m.date),
+                        )).with_help(Text::new("进度一般不会倒退；若是更正，请以同一日期再报一条", "progress rarely goes back; to correct a figure, add an entry with the same date")));
+                }
+                last = Some(m);
+            }
+        } else {
+            let mut sum = Decimal::ZERO;
+            for m in marks {
+                sum += m.value;
+                let out = item
+                    .min
+                    .filter(|lo| sum < *lo)
+                    .map(|lo| ("下限 min", "min", lo))
+                    .or_else(|| {
+                        item.max
+                            .filter(|hi| sum > *hi)
+                            .map(|hi| ("上限 max", "max", hi))
+                    });
+                if let Some((zh, en, bound)) = out {
+                    let (file, p) = place(&m);
+                    diags.push(Diagnostic::error(
+                        "value-out-of-range",
+                        file,
+                        Some(p),
+                        Text::new(
+                            format!(
+                                "细项 {} 的累计值到 {} 为 {sum}，超出{zh} = {bound}",
+                                item.id, m.date
+                            ),
+                            format!(
+                                "item {}'s running sum reaches {sum} on {}, beyond {en} = {bound}",
+                                item.id, m.date
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    diags
+}

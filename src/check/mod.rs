@@ -1,0 +1,215 @@
+//! Checking a workspace: every rule of SPEC §1–3, every problem in one run.
+//!
+//! `scan_year` reads one year's plan and progress files, validates them, and — for the commands
+//! that compute statuses — folds the valid entries into per-item states for the requested dates.
+//! Progress files are independent, so they are read on several threads and their results merged.
+
+pub mod entries;
+pub mod plan;
+
+use std::thread;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::calendar::WorkCalendar;
+use crate::diag::Diagnostics;
+use crate::model::Plan;
+use crate::status::{Dates, ItemState};
+use crate::workspace::source::Source;
+use crate::workspace::{self, ReportFile, Workspace};
+
+/// One year, read and checked.
+pub struct YearScan {
+    pub plan: Plan,
+    pub calendar: WorkCalendar,
+    pub diags: Diagnostics,
+    /// Per requested `Dates`, per item: the fold of its entries.
+    pub states: Vec<Vec<ItemState>>,
+    pub files: Vec<ReportFile>,
+}
+
+/// How a scan treats dates after today.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    pub today: NaiveDate,
+    pub refuse_future: bool,
+}
+
+/// The working-day calendar for a year: its own plan's, and the next year's where it has one
+/// (deadlines of December fall in January).
+pub fn calendar_for(ws: &Workspace, year: i32, plan: &Plan) -> WorkCalendar {
+    let mut cal = WorkCalendar::new().with_year(year, plan.calendar.as_ref());
+    if ws
+        .root
+        .join("indicators")
+        .join((year + 1).to_string())
+        .is_dir()
+        && let Ok(next) = ws.load_plan(year + 1)
+    {
+        cal = cal.with_year(year + 1, next.plan.calendar.as_ref());
+    }
+    cal
+}
+
+/// Reads, checks and folds one year.
+pub fn scan_year(
+    ws: &Workspace,
+    year: i32,
+    opts: ScanOptions,
+    dates: &[Dates],
+) -> Result<YearScan> {
+    let loaded = ws.load_plan(year)?;
+    let plan = loaded.plan;
+    let mut diags = loaded.diags;
+    plan::check(&plan, &mut diags);
+    let calendar = calendar_for(ws, year, &plan);
+    let files = ws.report_files(year)?;
+
+    let rules = entries::Rules {
+        plan: &plan,
+        root: &ws.root,
+        today: opts.today,
+        refuse_future: opts.refuse_future,
+    };
+    let workers = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let new_states = || -> Vec<Vec<Option<ItemState>>> {
+        dates.iter().map(|_| vec![None; plan.items.len()]).collect()
+    };
+
+    type Part = (
+        Vec<(usize, Option<Source>)>,
+        Diagnostics,
+        entries::History,
+        Vec<Vec<Option<ItemState>>>,
+    );
+    let run = |worker: usize| -> Result<Part> {
+        let mut sources = Vec::new();
+        let mut d = Diagnostics::new();
+        let mut history = entries::History::default();
+        let mut states = new_states();
+        for (i, rf) in files.iter().enumerate().skip(worker).step_by(workers) {
+            let src = match workspace::read_source(&ws.root, &rf.rel)? {
+                Ok(src) => src,
+                Err(diag) => {
+                    d.push(*diag);
+                    sources.push((i, None));
+                    continue;
+                }
+            };
+            entries::scan_file(
+                &rules,
+                &src,
+                i as u32,
+                &rf.division,
+                &mut d,
+                &mut history,
+                |index, entry| {
+                    for (di, dt) in dates.iter().enumerate() {
+                        states[di][index]
+                            .get_or_insert_with(|| {
+                                ItemState::new(&plan.items[index], *dt, &ws.settings, &calendar)
+                            })
+                            .add(entry, i as u32);
+                    }
+                },
+            );
+            sources.push((i, Some(src)));
+        }
+        Ok((sources, d, history, states))
+    };
+    let parts: Vec<Result<Part>> = if workers <= 1 {
+        vec![run(0)]
+    } else {
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..workers).map(|w| s.spawn(move || run(w))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread failed")))
+                })
+                .collect()
+        })
+    };
+
+    let mut sources: Vec<Option<Source>> = vec![None; files.len()];
+    let mut history = entries::History::default();
+    let mut merged = new_states();
+    for part in parts {
+        let (srcs, d, h, states) = part?;
+        for (i, s) in srcs {
+            sources[i] = s;
+        }
+        diags.extend(d);
+        history.merge(h);
+        for (di, per_item) in states.into_iter().enumerate() {
+            for (index, st) in per_item.into_iter().enumerate() {
+                let Some(st) = st else { continue };
+                match &mut merged[di][index] {
+                    Some(m) => m.merge(&st),
+                    slot => *slot = Some(st),
+                }
+            }
+        }
+    }
+    let placeholder = Source::new("", String::new());
+    let srcs: Vec<Source> = sources
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| placeholder.clone()))
+        .collect();
+    diags.extend(entries::judge_history(&plan, history, &srcs));
+
+    let states = merged
+        .into_iter()
+        .zip(dates)
+        .map(|(per_item, dt)| {
+            per_item
+                .into_iter()
+                .enumerate()
+                .map(|(i, st)| {
+                    st.unwrap_or_else(|| {
+                        ItemState::new(&plan.items[i], *dt, &ws.settings, &calendar)
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Ok(YearScan {
+        plan,
+        calendar,
+        diags,
+        states,
+        files,
+    })
+}
+
+/// `perf check`: `perf.toml`, then every year (or one), with no status folding.
+pub fn check_workspace(
+    ws: &Workspace,
+    year: Option<i32>,
+    opts: ScanOptions,
+) -> Result<Diagnostics> {
+    let mut diags = ws.settings_diags.clone();
+    let plan_years = ws.plan_years()?;
+    let mut years: Vec<i32> = plan_years.clone();
+    for y in ws.report_years()? {
+        if !plan_years.contains(&y) {
+            if year.is_none_or(|only| only == y) {
+                diags.push(workspace::reports_without_plan(y));
+            }
+        } else if !years.contains(&y) {
+            years.push(y);
+        }
+    }
+    years.sort_unstable();
+    if let Some(only) = year {
+        years.retain(|y| *y == only);
+    }
+    for y in years {
+        diags.extend(scan_year(ws, y, opts, &[])?.diags);
+    }
+    Ok(diags)
+}

@@ -1,0 +1,137 @@
+//! The whole command-line surface, in one place (clap derive).
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::diagnostics::Format as DiagFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perf",
+    version,
+    about = "Yearly government performance evaluation (政府绩效评估) kept as plain files in git",
+    long_about = "perf validates an office's evaluation plan (TOML) and progress entries (CSV), computes every item's completion status, and writes the responsibility matrix, the monthly inspection report and the year-end summary as Markdown.",
+    after_help = "Examples:\n  perf check\n  perf status --as-of 2014-06-30\n  perf summary --year 2014 -o 2014-summary.md"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The workspace root (default: the nearest folder upwards holding perf.toml)
+    #[arg(long, global = true, env = "PERF_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Take this date as today (YYYY-MM-DD), to reproduce an earlier day
+    #[arg(long, global = true, env = "PERF_TODAY", value_name = "DATE")]
+    pub today: Option<NaiveDate>,
+    /// Language of messages, tables and documents (default: perf.toml's lang)
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+    /// When to colour the output (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Print only what is asked for: no summaries or notes on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Zh,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every file of the workspace and print every problem
+    #[command(
+        after_help = "Examples:\n  perf check\n  perf check --year 2014 --format json\n  perf check --strict --format github"
+    )]
+    Check(CheckArgs),
+    /// Show every item's status as of a date
+    #[command(
+        after_help = "Examples:\n  perf status --as-of 2014-06-30\n  perf status --division secretariat --format json\n  perf status --fail-on binding"
+    )]
+    Status(StatusArgs),
+    /// Write the year-end evaluation report (年度绩效评估报告)
+    #[command(
+        after_help = "Examples:\n  perf summary --year 2014\n  perf summary --year 2014 --division secretariat -o secretariat.md\n  perf summary --as-of 2014-09-30"
+    )]
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check only this year
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
+    /// Fail on warnings too
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Markdown,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Behind,
+    Missed,
+    Binding,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Evaluate as of this date (sets D = K; default: today, capped at 31 December)
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+    /// Keep the items this division leads
+    #[arg(long)]
+    pub division: Option<String>,
+    /// Keep the items of this category
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+    /// Exit 1 when any listed item is in this state
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Preview as of this date
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+    /// Write one division's annual report
+    #[arg(long)]
+    pub division: Option<String>,
+    /// Write to this file (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,46 @@
+//! `perf check`: validate every file and print every problem (SPEC §5, §5.2).
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::check::{ScanOptions, check_workspace};
+use crate::cli::CheckArgs;
+use crate::cmd::{Context, DATA_ERROR, SUCCESS};
+use crate::diag::Severity;
+use crate::render::diagnostics::{self, Format};
+use crate::workspace::EnvError;
+
+pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
+    if let Some(y) = args.year {
+        let has_plan = ctx.ws.root.join("indicators").join(y.to_string()).is_dir();
+        let has_reports = ctx.ws.root.join("reports").join(y.to_string()).is_dir();
+        if !has_plan && !has_reports {
+            return Err(EnvError(format!(
+                "nothing to check for {y}: neither indicators/{y}/ nor reports/{y}/ exists"
+            ))
+            .into());
+        }
+    }
+    let opts = ScanOptions {
+        today: ctx.today,
+        refuse_future: true,
+    };
+    let diags = check_workspace(&ctx.ws, args.year, opts)?;
+    let failed = diags.has_errors() || (args.strict && !diags.is_empty());
+    let list = diags.sorted();
+    let color = ctx.color_stdout && args.format == Format::Human;
+    let text = if args.format == Format::Human && list.is_empty() && ctx.quiet {
+        String::new()
+    } else {
+        diagnostics::render(&list, args.format, ctx.lang, color)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    let _ = list
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    Ok(if failed { DATA_ERROR } else { SUCCESS })
+}

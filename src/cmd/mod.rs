@@ -1,0 +1,213 @@
+//! One file per command; this file holds what they share: the context (workspace, language,
+//! today), the exit codes, and the dates of SPEC §5.
+
+pub mod check;
+pub mod status;
+pub mod summary;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use chrono::{Datelike, NaiveDate};
+
+use crate::check::{ScanOptions, YearScan, scan_year};
+use crate::cli::{Cli, ColorArg, Command, Global, LangArg};
+use crate::diag::Lang;
+use crate::render::diagnostics::{self, Format};
+use crate::status::Dates;
+use crate::workspace::{EnvError, Workspace};
+
+/// Exit codes of SPEC §5.1, in one place.
+pub const SUCCESS: i32 = 0;
+/// The data has errors, a refused `report add`, or `--fail-on` triggered.
+pub const DATA_ERROR: i32 = 1;
+/// Usage or environment errors.
+pub const USAGE_ERROR: i32 = 2;
+
+/// What every command gets: the workspace, the language, today, and how to print.
+pub struct Context {
+    pub ws: Workspace,
+    pub lang: Lang,
+    pub today: NaiveDate,
+    pub color_stdout: bool,
+    pub color_stderr: bool,
+    pub quiet: bool,
+}
+
+impl Context {
+    pub fn new(g: &Global) -> Result<Context> {
+        let cwd = std::env::current_dir()?;
+        let root = Workspace::find(g.root.as_deref(), &cwd)?;
+        let ws = Workspace::open(root)?;
+        let lang = match g.lang {
+            Some(LangArg::Zh) => Lang::Zh,
+            Some(LangArg::En) => Lang::En,
+            None => ws.settings.lang,
+        };
+        let today = match g.today {
+            Some(d) => d,
+            None => {
+                let tz: chrono_tz::Tz = ws
+                    .settings
+                    .timezone
+                    .parse()
+                    .unwrap_or(chrono_tz::Asia::Shanghai);
+                chrono::Utc::now().with_timezone(&tz).date_naive()
+            }
+        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = |terminal: bool| match g.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => terminal && !no_color,
+        };
+        Ok(Context {
+            ws,
+            lang,
+            today,
+            color_stdout: color(std::io::stdout().is_terminal()),
+            color_stderr: color(std::io::stderr().is_terminal()),
+            quiet: g.quiet,
+        })
+    }
+
+    /// The year of a command: `--year`, else perf.toml's, else the newest plan; it must have a plan.
+    pub fn year(&self, flag: Option<i32>) -> Result<i32> {
+        let year = self.ws.default_year(flag)?;
+        if !self
+            .ws
+            .root
+            .join("indicators")
+            .join(year.to_string())
+            .is_dir()
+        {
+            bail!(EnvError(format!(
+                "no plan for {year}: indicators/{year}/ does not exist"
+            )));
+        }
+        Ok(year)
+    }
+
+    /// D and K of SPEC §5 for `status`, `export` and `summary`.
+    pub fn dates(&self, year: i32, as_of: Option<NaiveDate>) -> Result<Dates> {
+        let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(self.today);
+        let mar31 = NaiveDate::from_ymd_opt(year + 1, 3, 31).unwrap_or(self.today);
+        match as_of {
+            Some(x) => {
+                let jan1 = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(x);
+                if x < jan1 || x > mar31 {
+                    bail!(EnvError(format!(
+                        "--as-of {x} is outside {jan1} … {mar31}: the evaluation of {year} runs from 1 January to 31 March of the next year"
+                    )));
+                }
+                if x > self.today {
+                    bail!(EnvError(format!(
+                        "--as-of {x} is after today ({})",
+                        self.today
+                    )));
+                }
+                Ok(Dates::at(x))
+            }
+            None => Ok(Dates {
+                as_of: self.today.min(dec31),
+                known: self.today.min(mar31),
+            }),
+        }
+    }
+
+    /// Scans a year for a command that computes statuses; `Err(exit code)` after printing the
+    /// errors when the data has any.
+    pub fn scan_for_status(
+        &self,
+        year: i32,
+        dates: &[Dates],
+    ) -> Result<std::result::Result<YearScan, i32>> {
+        let opts = ScanOptions {
+            today: self.today,
+            refuse_future: false,
+        };
+        let mut scan = scan_year(&self.ws, year, opts, dates)?;
+        let mut diags = self.ws.settings_diags.clone();
+        diags.extend(std::mem::take(&mut scan.diags));
+        if diags.has_errors() {
+            let errors: Vec<_> = diags
+                .sorted()
+                .into_iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .collect();
+            let text = diagnostics::render(&errors, Format::Human, self.lang, self.color_stderr);
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let _ = writeln!(
+                err,
+                "{}",
+                match self.lang {
+                    Lang::Zh =>
+                        "数据有错误，未计算完成情况；请先改正上述错误（`perf check` 可列出全部问题）",
+                    Lang::En =>
+                        "the data has errors, so no status was computed; fix them first (`perf check` lists every problem)",
+                }
+            );
+            return Ok(Err(DATA_ERROR));
+        }
+        Ok(Ok(scan))
+    }
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let result = (|| {
+        let ctx = Context::new(&cli.global)?;
+        match &cli.command {
+            Command::Check(a) => check::run(&ctx, a),
+            Command::Status(a) => status::run(&ctx, a),
+            Command::Summary(a) => summary::run(&ctx, a),
+        }
+    })();
+    match result {
+        Ok(code) => Ok(code),
+        Err(e) if e.downcast_ref::<EnvError>().is_some() => {
+            let _ = writeln!(std::io::stderr(), "perf: {e}");
+            Ok(USAGE_ERROR)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error is a closed pipe (`perf status | head`), which is not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes a document to stdout, or atomically to `path` (a temporary file renamed over it).
+pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Some(p) => {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| EnvError(format!("cannot write {}: {e}", p.display())))?;
+            tmp.write_all(text.as_bytes())?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(p)
+                .map_err(|e| EnvError(format!("cannot write {}: {}", p.display(), e.error)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The year of a date, for messages.
+pub fn year_of(d: NaiveDate) -> i32 {
+    d.year()
+}

@@ -1,0 +1,117 @@
+//! `perf status`: every item's status as of a date (SPEC §4, §5, §5.3).
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::cli::{FailOn, StatusArgs, StatusFormat};
+use crate::cmd::{Context, DATA_ERROR, SUCCESS};
+use crate::model::Plan;
+use crate::render::status as out;
+use crate::status::{Dates, ItemStatus, Light, Status, evaluate, totals};
+use crate::workspace::EnvError;
+
+/// Every item's status for one year and one (D, K); `Err(code)` when the data has errors.
+pub fn compute(
+    ctx: &Context,
+    year: i32,
+    dates: Dates,
+) -> Result<std::result::Result<(Plan, Vec<ItemStatus>), i32>> {
+    let scan = match ctx.scan_for_status(year, &[dates])? {
+        Ok(s) => s,
+        Err(code) => return Ok(Err(code)),
+    };
+    let statuses = scan.states[0]
+        .iter()
+        .enumerate()
+        .map(|(i, st)| evaluate(i, &scan.plan.items[i], st, dates, &ctx.ws.settings))
+        .collect();
+    Ok(Ok((scan.plan, statuses)))
+}
+
+/// Keeps the items `--division` leads and of `--category`; unknown ids are usage errors.
+pub fn filter<'a>(
+    plan: &Plan,
+    all: &'a [ItemStatus],
+    division: Option<&str>,
+    category: Option<&str>,
+) -> Result<Vec<&'a ItemStatus>> {
+    if let Some(d) = division
+        && plan.division(d).is_none()
+    {
+        let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
+        return Err(EnvError(format!(
+            "no division `{d}` in {}; divisions: {}",
+            plan.year,
+            ids.join(", ")
+        ))
+        .into());
+    }
+    if let Some(c) = category
+        && plan.category(c).is_none()
+    {
+        let ids: Vec<&str> = plan.categories.iter().map(|c| c.id.as_str()).collect();
+        return Err(EnvError(format!(
+            "no category `{c}` in {}; categories: {}",
+            plan.year,
+            ids.join(", ")
+        ))
+        .into());
+    }
+    Ok(all
+        .iter()
+        .filter(|s| {
+            let item = &plan.items[s.index];
+            division.is_none_or(|d| item.lead == d)
+                && category.is_none_or(|c| plan.indicators[item.indicator].category == c)
+        })
+        .collect())
+}
+
+/// Whether `--fail-on` is triggered by an item.
+pub fn fails(plan: &Plan, s: &ItemStatus, on: FailOn) -> bool {
+    let bad = matches!(s.status, Status::Behind | Status::Missed)
+        || (s.status == Status::NotReported && s.light != Light::Green);
+    match on {
+        FailOn::Behind => bad,
+        FailOn::Missed => s.status == Status::Missed,
+        FailOn::Binding => plan.items[s.index].binding && bad,
+    }
+}
+
+pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
+    let year = ctx.year(args.year)?;
+    let dates = ctx.dates(year, args.as_of)?;
+    let (plan, all) = match compute(ctx, year, dates)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let items = filter(
+        &plan,
+        &all,
+        args.division.as_deref(),
+        args.category.as_deref(),
+    )?;
+    let t = totals(&plan, &items);
+    let text = match args.format {
+        StatusFormat::Json => out::json(&plan, dates, &items, &t),
+        StatusFormat::Csv => out::csv(&plan, &items),
+        StatusFormat::Markdown => out::markdown(&plan, &items, &t, ctx.lang),
+        StatusFormat::Table => out::table(
+            ctx.ws.settings.short(),
+            &plan,
+            dates,
+            &items,
+            &t,
+            ctx.lang,
+            ctx.color_stdout,
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    let failed = args
+        .fail_on
+        .is_some_and(|on| items.iter().any(|s| fails(&plan, s, on)));
+    Ok(if failed { DATA_ERROR } else { SUCCESS })
+}

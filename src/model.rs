@@ -1,0 +1,429 @@
+//! The plain data of a workspace: settings, the year's plan and progress entries. No I/O here.
+//!
+//! Values that a rule can point at keep their source place in `Locs`, so checks that run after
+//! loading (references, completeness, points) still report `file:line:column`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::diag::{Lang, Place};
+
+/// Reporting cadence of an item: the length of its reporting periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cadence {
+    Monthly,
+    Quarterly,
+    HalfYearly,
+    Yearly,
+}
+
+impl Cadence {
+    pub const ALL: [Cadence; 4] = [
+        Cadence::Monthly,
+        Cadence::Quarterly,
+        Cadence::HalfYearly,
+        Cadence::Yearly,
+    ];
+
+    pub fn parse(s: &str) -> Option<Cadence> {
+        Cadence::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Monthly => "monthly",
+            Cadence::Quarterly => "quarterly",
+            Cadence::HalfYearly => "half-yearly",
+            Cadence::Yearly => "yearly",
+        }
+    }
+
+    /// Months in one period.
+    pub fn months(self) -> u32 {
+        match self {
+            Cadence::Monthly => 1,
+            Cadence::Quarterly => 3,
+            Cadence::HalfYearly => 6,
+            Cadence::Yearly => 12,
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Cadence::Monthly, Lang::Zh) => "月报",
+            (Cadence::Quarterly, Lang::Zh) => "季报",
+            (Cadence::HalfYearly, Lang::Zh) => "半年报",
+            (Cadence::Yearly, Lang::Zh) => "年报",
+            (c, Lang::En) => c.as_str(),
+        }
+    }
+}
+
+/// Settings of the office, from `perf.toml`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub office: String,
+    pub short_name: Option<String>,
+    pub year: Option<i32>,
+    pub lang: Lang,
+    pub timezone: String,
+    /// Traffic-light thresholds in percentage points of the target.
+    pub yellow: Decimal,
+    pub red: Decimal,
+    pub cadence: Cadence,
+    pub red_after: u32,
+    /// Working days after a period's end by which it must be reported, by cadence.
+    pub deadline: [u32; 4],
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            office: String::new(),
+            short_name: None,
+            year: None,
+            lang: Lang::Zh,
+            timezone: "Asia/Shanghai".to_string(),
+            yellow: Decimal::from(10),
+            red: Decimal::from(30),
+            cadence: Cadence::Monthly,
+            red_after: 2,
+            deadline: [5, 10, 15, 20],
+        }
+    }
+}
+
+impl Settings {
+    pub fn deadline_days(&self, cadence: Cadence) -> u32 {
+        self.deadline[cadence as usize]
+    }
+
+    /// The name used where space is short.
+    pub fn short(&self) -> &str {
+        self.short_name.as_deref().unwrap_or(&self.office)
+    }
+}
+
+/// Where the values of one TOML table came from.
+#[derive(Debug, Clone, Default)]
+pub struct Locs {
+    pub file: String,
+    /// The table's header (or the inline table's opening brace).
+    pub header: Place,
+    fields: Vec<(&'static str, Place)>,
+}
+
+impl Locs {
+    pub fn new(file: &str, header: Place) -> Locs {
+        Locs {
+            file: file.to_string(),
+            header,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn set(&mut self, key: &'static str, place: Place) {
+        self.fields.push((key, place));
+    }
+
+    /// The place of a key's value, or of the table's header when the key is absent.
+    pub fn at(&self, key: &str) -> &Place {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(&self.header, |(_, p)| p)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.fields.iter().any(|(k, _)| *k == key)
+    }
+}
+
+/// A person's name as written, and the key it is compared by (NFC, no white space).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub name: String,
+    pub key: String,
+    pub place: Place,
+}
+
+impl Person {
+    pub fn new(name: &str, place: Place) -> Person {
+        Person {
+            name: name.to_string(),
+            key: person_key(name),
+            place,
+        }
+    }
+}
+
+/// The comparison key of a person's name: Unicode NFC with all white space removed.
+pub fn person_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// 领导小组.
+#[derive(Debug, Clone)]
+pub struct LeadingGroup {
+    pub leader: Option<Person>,
+    pub deputy_leaders: Vec<Person>,
+    pub members: Vec<Person>,
+    pub locs: Locs,
+}
+
+/// 办绩效办: the performance office, hosted by a division.
+#[derive(Debug, Clone)]
+pub struct PerformanceOffice {
+    pub host: Option<String>,
+    pub director: Option<Person>,
+    pub executive_deputy: Option<Person>,
+    pub deputies: Vec<Person>,
+    pub owners: Vec<String>,
+    pub locs: Locs,
+}
+
+impl PerformanceOffice {
+    /// The staff who may report for any division.
+    pub fn staff(&self) -> impl Iterator<Item = &Person> {
+        self.director
+            .iter()
+            .chain(self.executive_deputy.iter())
+            .chain(self.deputies.iter())
+    }
+}
+
+/// 责任处.
+#[derive(Debug, Clone)]
+pub struct Division {
+    pub id: String,
+    pub name: String,
+    pub leader: Option<Person>,
+    pub liaisons: Vec<Person>,
+    pub former_liaisons: Vec<Person>,
+    pub owners: Vec<String>,
+    pub locs: Locs,
+}
+
+/// 评估内容.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub points: Option<Decimal>,
+    pub locs: Locs,
+}
+
+/// A city indicator, e.g. 政府督查事项落实.
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    pub id: String,
+    pub category: String,
+    pub name: String,
+    pub points: Option<Decimal>,
+    pub locs: Locs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Task,
+    Number,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Task => "task",
+            Kind::Number => "number",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `>=`: reach at least the target.
+    AtLeast,
+    /// `<=`: stay within the target.
+    AtMost,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::AtLeast => ">=",
+            Direction::AtMost => "<=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Each entry states the current value.
+    Latest,
+    /// Each entry adds an amount.
+    Sum,
+}
+
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Latest => "latest",
+            Measure::Sum => "sum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// 序时进度: expected value grows in proportion to elapsed time.
+    Linear,
+    /// Nothing is expected before the due date.
+    AtDue,
+}
+
+/// 阶段性目标.
+#[derive(Debug, Clone)]
+pub struct Milestone {
+    pub due: NaiveDate,
+    pub value: Decimal,
+    pub note: Option<String>,
+}
+
+/// 评估细项 with its 责任目标.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub name: String,
+    /// Index into `Plan::indicators`.
+    pub indicator: usize,
+    pub lead: String,
+    pub support: Vec<String>,
+    pub former_leads: Vec<String>,
+    pub owner: Option<String>,
+    pub binding: bool,
+    pub kind: Kind,
+    pub target: Decimal,
+    pub unit: String,
+    pub direction: Direction,
+    pub measure: Measure,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    pub schedule: Schedule,
+    pub cadence: Cadence,
+    pub weight: Decimal,
+    pub min: Option<Decimal>,
+    pub max: Option<Decimal>,
+    pub milestones: Vec<Milestone>,
+    pub description: Option<String>,
+    pub locs: Locs,
+}
+
+impl Item {
+    /// Whether `division` may hold this item's entries: its lead or a former lead.
+    pub fn is_led_by(&self, division: &str) -> bool {
+        self.lead == division || self.former_leads.iter().any(|d| d == division)
+    }
+}
+
+/// Official holidays and make-up working days (调休) of one year.
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    pub holidays: BTreeSet<NaiveDate>,
+    pub workdays: BTreeSet<NaiveDate>,
+}
+
+/// One year's plan, merged from every `indicators/<year>/*.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub year: i32,
+    pub leading_group: Option<LeadingGroup>,
+    pub performance_office: Option<PerformanceOffice>,
+    pub divisions: Vec<Division>,
+    pub categories: Vec<Category>,
+    pub indicators: Vec<Indicator>,
+    /// Every item, in plan order.
+    pub items: Vec<Item>,
+    pub calendar: Option<Calendar>,
+    item_index: HashMap<String, usize>,
+    division_index: HashMap<String, usize>,
+}
+
+impl Plan {
+    /// Builds the id indexes; call after the lists are complete (first occurrence wins).
+    pub fn index(&mut self) {
+        self.item_index.clear();
+        self.division_index.clear();
+        for (i, item) in self.items.iter().enumerate() {
+            self.item_index.entry(item.id.clone()).or_insert(i);
+        }
+        for (i, d) in self.divisions.iter().enumerate() {
+            self.division_index.entry(d.id.clone()).or_insert(i);
+        }
+    }
+
+    pub fn item(&self, id: &str) -> Option<usize> {
+        self.item_index.get(id).copied()
+    }
+
+    pub fn division(&self, id: &str) -> Option<&Division> {
+        self.division_index.get(id).map(|&i| &self.divisions[i])
+    }
+
+    pub fn division_pos(&self, id: &str) -> Option<usize> {
+        self.division_index.get(id).copied()
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Items of one indicator, in plan order.
+    pub fn items_of(&self, indicator: usize) -> impl Iterator<Item = (usize, &Item)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(move |(_, it)| it.indicator == indicator)
+    }
+
+    /// Whether `person` may report for `division`: a current liaison or the leader of the division,
+    /// or the performance office's staff.
+    pub fn may_add(&self, division: &Division, person: &str) -> bool {
+        let key = person_key(person);
+        division.liaisons.iter().any(|p| p.key == key)
+            || division.leader.as_ref().is_some_and(|p| p.key == key)
+            || self
+                .performance_office
+                .as_ref()
+                .is_some_and(|o| o.staff().any(|p| p.key == key))
+    }
+
+    /// Whether an existing entry's `reporter` is valid: as `may_add`, or a former liaison.
+    pub fn may_have_reported(&self, division: &Division, person: &str) -> bool {
+        let key = person_key(person);
+        self.may_add(division, person) || division.former_liaisons.iter().any(|p| p.key == key)
+    }
+}
+
+/// One progress entry (one CSV record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub date: NaiveDate,
+    pub item: String,
+    /// `None` is a nil return (零报告).
+    pub value: Option<Decimal>,
+    pub note: String,
+    pub evidence: String,
+    pub reporter: String,
+    pub filed: Option<NaiveDate>,
+    /// Physical line where the record starts.
+    pub line: usize,
+}
+
+impl Entry {
+    /// The day the entry was recorded: `filed`, or `date` without one.
+    pub fn known_on(&self) -> NaiveDate {
+        self.filed.unwrap_or(self.date)
+    }
+}

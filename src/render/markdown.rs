@@ -1,0 +1,80 @@
+//! Markdown safety and number formatting (SPEC §6).
+//!
+//! User text renders literally: Markdown punctuation is backslash-escaped, `<`, `>` and `&` become
+//! entities, leading spaces `&#32;`, and line breaks `<br>`, so it can never break a table, open a
+//! code block, make a link or inject HTML.
+
+use rust_decimal::Decimal;
+
+use crate::status::round;
+
+/// Escapes user text for Markdown (inline and inside table cells).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut at_line_start = true;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\r' => {
+                out.push_str("<br>");
+                at_line_start = true;
+                continue;
+            }
+            ' ' if at_line_start => {
+                out.push_str("&#32;");
+                continue;
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | '"' | '\'' | ':' | '=' | '$' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+        at_line_start = false;
+    }
+    out
+}
+
+/// A ratio 0–1 as a percentage with one decimal: `0.5` → `50.0%`.
+pub fn percent(ratio: Decimal) -> String {
+    format!("{:.1}%", round(ratio * Decimal::from(100), 1))
+}
+
+/// A score with two decimals.
+pub fn score(d: Decimal) -> String {
+    format!("{:.2}", round(d, 2))
+}
+
+/// A value as written: no trailing zeros, no exponent.
+pub fn number(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn hostile_text_stays_literal() {
+        let s = escape("a|b\n<script>`x` # y\r\n  z");
+        assert!(!s.contains('\n'));
+        assert_eq!(s, "a\\|b<br>&lt;script&gt;\\`x\\` \\# y<br>&#32;&#32;z");
+    }
+
+    #[test]
+    fn numbers_round_half_away_from_zero() {
+        assert_eq!(percent(Decimal::from_str("0.12345").unwrap()), "12.3%");
+        assert_eq!(percent(Decimal::from_str("0.12350").unwrap()), "12.4%");
+        assert_eq!(score(Decimal::from_str("98.125").unwrap()), "98.13");
+        assert_eq!(score(Decimal::from_str("-0.005").unwrap()), "-0.01");
+        assert_eq!(number(Decimal::from_str("55.500").unwrap()), "55.5");
+    }
+}

@@ -1,0 +1,349 @@
+//! Status output: the JSON of SPEC §5.3, CSV, a terminal table and a Markdown table.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::diag::Lang;
+use crate::model::{Direction, Plan};
+use crate::render::markdown::{escape, number, percent, score};
+use crate::status::{Dates, ItemStatus, Light, Totals, round};
+
+/// A decimal as a JSON number, rounded to 6 places half away from zero.
+pub fn num(d: Decimal) -> Value {
+    let s = round(d, 6).normalize().to_string();
+    serde_json::Number::from_str(&s).map_or(Value::Null, Value::Number)
+}
+
+fn opt_num(d: Option<Decimal>) -> Value {
+    d.map_or(Value::Null, num)
+}
+
+fn date(d: Option<NaiveDate>) -> Value {
+    d.map_or(Value::Null, |d| Value::String(d.to_string()))
+}
+
+/// One item as a JSON object (the keys of SPEC §5.3).
+pub fn item_json(plan: &Plan, s: &ItemStatus) -> Value {
+    let item = &plan.items[s.index];
+    let ind = &plan.indicators[item.indicator];
+    json!({
+        "id": item.id,
+        "name": item.name,
+        "indicator": ind.id,
+        "category": ind.category,
+        "lead": item.lead,
+        "support": item.support,
+        "binding": item.binding,
+        "kind": item.kind.as_str(),
+        "direction": item.direction.as_str(),
+        "measure": item.measure.as_str(),
+        "target": num(item.target),
+        "unit": item.unit,
+        "value": opt_num(s.value),
+        "expected": opt_num(s.expected),
+        "gap": opt_num(s.gap),
+        "score": num(s.score),
+        "status": s.status.as_str(),
+        "light": s.light.as_str(),
+        "last_date": date(s.last_date),
+        "entries": s.entries,
+        "cards": { "yellow": s.cards.yellow, "red": s.cards.red },
+    })
+}
+
+pub fn totals_json(t: &Totals) -> Value {
+    json!({
+        "items": t.items,
+        "done": t.done,
+        "on_track": t.on_track,
+        "behind": t.behind,
+        "missed": t.missed,
+        "not_reported": t.not_reported,
+        "not_started": t.not_started,
+        "completion_rate": num(t.completion_rate),
+        "score": num(t.score),
+    })
+}
+
+/// `status --format json`.
+pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -> String {
+    let v = json!({
+        "year": plan.year,
+        "as_of": dates.as_of.to_string(),
+        "known": dates.known.to_string(),
+        "items": items.iter().map(|s| item_json(plan, s)).collect::<Vec<_>>(),
+        "totals": totals_json(totals),
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The text of a status in `lang`.
+pub fn status_word(s: crate::status::Status, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => s.zh(),
+        Lang::En => s.en(),
+    }
+}
+
+pub fn light_word(l: Light, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => l.zh(),
+        Lang::En => l.as_str(),
+    }
+}
+
+/// Target with direction and unit: `≥ 36 件`, `≤ 30 分钟`.
+pub fn target_text(plan: &Plan, index: usize) -> String {
+    let item = &plan.items[index];
+    let sign = match item.direction {
+        Direction::AtLeast => "≥",
+        Direction::AtMost => "≤",
+    };
+    format!("{sign} {}{}", number(item.target), unit_suffix(&item.unit))
+}
+
+fn unit_suffix(unit: &str) -> String {
+    if unit == "%" {
+        unit.to_string()
+    } else {
+        format!(" {unit}")
+    }
+}
+
+/// A value with its unit, or a dash.
+pub fn value_text(plan: &Plan, s: &ItemStatus) -> String {
+    let item = &plan.items[s.index];
+    s.value.map_or("—".to_string(), |v| {
+        format!("{}{}", number(round(v, 6)), unit_suffix(&item.unit))
+    })
+}
+
+struct Row {
+    id: String,
+    name: String,
+    lead: String,
+    target: String,
+    value: String,
+    expected: String,
+    status: String,
+    light: Light,
+    cards: String,
+}
+
+fn rows(plan: &Plan, items: &[&ItemStatus], lang: Lang) -> Vec<Row> {
+    items
+        .iter()
+        .map(|s| {
+            let item = &plan.items[s.index];
+            let lead = plan
+                .division(&item.lead)
+                .map_or(item.lead.clone(), |d| match lang {
+                    Lang::Zh => d.name.clone(),
+                    Lang::En => d.id.clone(),
+                });
+            Row {
+                id: item.id.clone(),
+                name: item.name.clone(),
+                lead,
+                target: target_text(plan, s.index),
+                value: value_text(plan, s),
+                expected: s.expected.map_or("—".into(), |e| number(round(e, 2))),
+                status: status_word(s.status, lang).to_string(),
+                light: s.light,
+                cards: format!("{}/{}", s.cards.yellow, s.cards.red),
+            }
+        })
+        .collect()
+}
+
+fn headers(lang: Lang) -> [&'static str; 9] {
+    match lang {
+        Lang::Zh => [
+            "细项",
+            "名称",
+            "责任处",
+            "目标",
+            "当前值",
+            "序时目标",
+            "状态",
+            "灯",
+            "黄/红牌",
+        ],
+        Lang::En => [
+            "item",
+            "name",
+            "lead",
+            "target",
+            "value",
+            "expected",
+            "status",
+            "light",
+            "cards y/r",
+        ],
+    }
+}
+
+fn totals_line(t: &Totals, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "共 {} 项：已完成 {}，正常推进 {}，进度滞后 {}，未完成 {}，未报送 {}，未开始 {}；完成率 {}，得分 {}",
+            t.items,
+            t.done,
+            t.on_track,
+            t.behind,
+            t.missed,
+            t.not_reported,
+            t.not_started,
+            percent(t.completion_rate),
+            score(t.score)
+        ),
+        Lang::En => format!(
+            "{} items: {} done, {} on track, {} behind, {} missed, {} not reported, {} not started; completion {}, score {}",
+            t.items,
+            t.done,
+            t.on_track,
+            t.behind,
+            t.missed,
+            t.not_reported,
+            t.not_started,
+            percent(t.completion_rate),
+            score(t.score)
+        ),
+    }
+}
+
+/// A terminal table, CJK-aligned by comfy-table, lights coloured when `color`.
+pub fn table(
+    title: &str,
+    plan: &Plan,
+    dates: Dates,
+    items: &[&ItemStatus],
+    totals: &Totals,
+    lang: Lang,
+    color: bool,
+) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers(lang));
+    if !color {
+        t.force_no_tty();
+    } else {
+        t.enforce_styling();
+    }
+    for r in rows(plan, items, lang) {
+        let mut light = Cell::new(light_word(r.light, lang));
+        if color {
+            light = light.fg(match r.light {
+                Light::Green => Color::Green,
+                Light::Yellow => Color::Yellow,
+                Light::Red => Color::Red,
+            });
+        }
+        t.add_row(vec![
+            Cell::new(r.id),
+            Cell::new(r.name),
+            Cell::new(r.lead),
+            Cell::new(r.target).set_alignment(CellAlignment::Right),
+            Cell::new(r.value).set_alignment(CellAlignment::Right),
+            Cell::new(r.expected).set_alignment(CellAlignment::Right),
+            Cell::new(r.status),
+            light,
+            Cell::new(r.cards).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let head = match lang {
+        Lang::Zh => format!(
+            "{}{}年度绩效评估完成情况（截至 {}，数据录入截至 {}）",
+            title, plan.year, dates.as_of, dates.known
+        ),
+        Lang::En => format!(
+            "{} {}: status as of {} (entries known by {})",
+            title, plan.year, dates.as_of, dates.known
+        ),
+    };
+    format!("{head}\n{t}\n{}\n", totals_line(totals, lang))
+}
+
+/// `status --format markdown`.
+pub fn markdown(plan: &Plan, items: &[&ItemStatus], totals: &Totals, lang: Lang) -> String {
+    let mut out = String::new();
+    let h = headers(lang);
+    out.push_str(&format!("| {} |\n", h.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(h.len())));
+    for r in rows(plan, items, lang) {
+        let cells = [
+            r.id,
+            r.name,
+            r.lead,
+            r.target,
+            r.value,
+            r.expected,
+            r.status,
+            light_word(r.light, lang).to_string(),
+            r.cards,
+        ];
+        let cells: Vec<String> = cells.iter().map(|c| escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push('\n');
+    out.push_str(&escape(&totals_line(totals, lang)));
+    out.push('\n');
+    out
+}
+
+/// `status --format csv`: one row per item, the JSON keys as columns.
+pub fn csv(plan: &Plan, items: &[&ItemStatus]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let cols = [
+        "id",
+        "name",
+        "indicator",
+        "category",
+        "lead",
+        "support",
+        "binding",
+        "kind",
+        "direction",
+        "measure",
+        "target",
+        "unit",
+        "value",
+        "expected",
+        "gap",
+        "score",
+        "status",
+        "light",
+        "last_date",
+        "entries",
+        "cards_yellow",
+        "cards_red",
+    ];
+    let _ = w.write_record(cols);
+    for s in items {
+        let v = item_json(plan, s);
+        let cell = |k: &str| -> String {
+            match &v[k] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                other => other.to_string(),
+            }
+        };
+        let mut rec: Vec<String> = cols[..20].iter().map(|k| cell(k)).collect();
+        rec.push(s.cards.yellow.to_string());
+        rec.push(s.cards.red.to_string());
+        let _ = w.write_record(&rec);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

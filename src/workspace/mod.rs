@@ -1,0 +1,214 @@
+//! Finding the workspace and reading its files (SPEC §1): the root, `perf.toml`, the years, each
+//! year's plan files and progress files.
+
+pub mod entries;
+pub mod keys;
+pub mod plan;
+pub mod settings;
+pub mod source;
+pub mod toml_reader;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::diag::{Diagnostic, Diagnostics, Text};
+use crate::model::{Plan, Settings};
+use source::Source;
+
+/// A usage or environment problem (exit code 2), as opposed to bad data (exit code 1).
+#[derive(Debug)]
+pub struct EnvError(pub String);
+
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+/// The workspace root and its settings.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub settings: Settings,
+    /// Problems of `perf.toml` itself.
+    pub settings_diags: Diagnostics,
+}
+
+/// One year's plan with the problems found reading it.
+pub struct LoadedPlan {
+    pub plan: Plan,
+    pub diags: Diagnostics,
+}
+
+/// A progress file of a year: its path relative to the root and its division id.
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    pub rel: String,
+    pub path: PathBuf,
+    pub division: String,
+}
+
+impl Workspace {
+    /// Finds the root: `explicit` (from `--root`/`PERF_ROOT`), else the nearest folder upwards from
+    /// `cwd` that holds `perf.toml`.
+    pub fn find(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+        if let Some(root) = explicit {
+            if root.join("perf.toml").is_file() {
+                return Ok(root.to_path_buf());
+            }
+            return Err(EnvError(format!(
+                "{} holds no perf.toml: it is not a perf workspace (create one with `perf init {}`)",
+                root.display(),
+                root.display()
+            ))
+            .into());
+        }
+        let mut dir = Some(cwd);
+        while let Some(d) = dir {
+            if d.join("perf.toml").is_file() {
+                return Ok(d.to_path_buf());
+            }
+            dir = d.parent();
+        }
+        Err(EnvError(
+            "no perf.toml in this folder or any above it: run `perf init` to create a workspace, or name one with `--root DIR` (or PERF_ROOT)".into(),
+        )
+        .into())
+    }
+
+    pub fn open(root: PathBuf) -> Result<Workspace> {
+        let mut settings_diags = Diagnostics::new();
+        let settings = match read_source(&root, "perf.toml")? {
+            Ok(src) => settings::read(&src, &mut settings_diags),
+            Err(d) => {
+                settings_diags.push(*d);
+                Settings::default()
+            }
+        };
+        Ok(Workspace {
+            root,
+            settings,
+            settings_diags,
+        })
+    }
+
+    /// Years that have a plan folder, ascending.
+    pub fn plan_years(&self) -> Result<Vec<i32>> {
+        year_dirs(&self.root.join("indicators"))
+    }
+
+    /// Years that have a reports folder, ascending.
+    pub fn report_years(&self) -> Result<Vec<i32>> {
+        year_dirs(&self.root.join("reports"))
+    }
+
+    /// The year a command works on: `--year`, else `perf.toml`'s `year`, else the newest plan.
+    pub fn default_year(&self, flag: Option<i32>) -> Result<i32> {
+        if let Some(y) = flag.or(self.settings.year) {
+            return Ok(y);
+        }
+        match self.plan_years()?.last() {
+            Some(y) => Ok(*y),
+            None => bail!(EnvError(
+                "no plan found: indicators/<year>/ does not exist; create one or run `perf init`"
+                    .into()
+            )),
+        }
+    }
+
+    /// Reads and merges the plan of `year`.
+    pub fn load_plan(&self, year: i32) -> Result<LoadedPlan> {
+        let mut diags = Diagnostics::new();
+        let dir = self.root.join("indicators").join(year.to_string());
+        let mut sources = Vec::new();
+        for name in list_files(&dir, ".toml")? {
+            let rel = format!("indicators/{year}/{name}");
+            match read_source(&self.root, &rel)? {
+                Ok(src) => sources.push(src),
+                Err(d) => diags.push(*d),
+            }
+        }
+        let plan = plan::read(year, &sources, &self.settings, &mut diags);
+        Ok(LoadedPlan { plan, diags })
+    }
+
+    /// The progress files of `year`, in name order.
+    pub fn report_files(&self, year: i32) -> Result<Vec<ReportFile>> {
+        let dir = self.root.join("reports").join(year.to_string());
+        Ok(list_files(&dir, ".csv")?
+            .into_iter()
+            .map(|name| ReportFile {
+                rel: format!("reports/{year}/{name}"),
+                path: dir.join(&name),
+                division: name.trim_end_matches(".csv").to_string(),
+            })
+            .collect())
+    }
+}
+
+/// Reads a file of the workspace as text: `Err(diagnostic)` when it is not UTF-8, an error when it
+/// cannot be read at all.
+pub fn read_source(root: &Path, rel: &str) -> Result<Result<Source, Box<Diagnostic>>> {
+    let path = root.join(rel);
+    let bytes = fs::read(&path).map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
+    Ok(Source::decode(rel, bytes))
+}
+
+fn year_dirs(dir: &Path) -> Result<Vec<i32>> {
+    let mut years = Vec::new();
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Ok(years);
+    };
+    for entry in rd {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.len() == 4 && name.bytes().all(|b| b.is_ascii_digit()) && entry.path().is_dir() {
+            years.push(name.parse().unwrap_or_default());
+        }
+    }
+    years.sort_unstable();
+    Ok(years)
+}
+
+/// Files directly in `dir` ending in `ext`, not starting with `.`, in byte order of their names.
+fn list_files(dir: &Path, ext: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(e) => return Err(EnvError(format!("cannot list {}: {e}", dir.display())).into()),
+    };
+    for entry in rd {
+        let entry = entry.map_err(|e| EnvError(format!("cannot list {}: {e}", dir.display())))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || !name.ends_with(ext) || entry.path().is_dir() {
+            continue;
+        }
+        names.push(name.to_string());
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+/// The diagnostic for `reports/<year>/` without `indicators/<year>/`.
+pub fn reports_without_plan(year: i32) -> Diagnostic {
+    Diagnostic::error(
+        "reports-without-plan",
+        &format!("reports/{year}"),
+        None,
+        Text::new(
+            format!("有 reports/{year}/ 却没有 indicators/{year}/"),
+            format!("reports/{year}/ exists but indicators/{year}/ does not"),
+        ),
+    )
+    .with_help(Text::new(
+        format!("先在 indicators/{year}/ 中编制该年度的指标体系"),
+        format!("write that year's plan in indicators/{year}/ first"),
+    ))
+}

@@ -1,0 +1,773 @@
+//! Reading `indicators/<year>/*.toml` into one `Plan` (SPEC §2).
+//!
+//! Files are read in byte order of their names; tables may be defined in one file only and arrays
+//! concatenate (§2.6). Everything a single value can get wrong is reported here, with its place;
+//! rules across values and files live in `check::plan`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::diag::{Diagnostic, Diagnostics, Place, Text};
+use crate::model::*;
+use crate::workspace::settings::bad_value;
+use crate::workspace::source::Source;
+use crate::workspace::toml_reader::{self, Table, value_date, value_decimal};
+
+const TOP: &[&str] = &[
+    "organization",
+    "division",
+    "category",
+    "indicator",
+    "calendar",
+];
+const ORGANIZATION: &[&str] = &["leading_group", "performance_office"];
+const LEADING_GROUP: &[&str] = &["leader", "deputy_leaders", "members"];
+const PERF_OFFICE: &[&str] = &["host", "director", "executive_deputy", "deputies", "owners"];
+const DIVISION: &[&str] = &[
+    "id",
+    "name",
+    "leader",
+    "liaisons",
+    "former_liaisons",
+    "owners",
+];
+const CATEGORY: &[&str] = &["id", "name", "points"];
+const INDICATOR: &[&str] = &["id", "category", "name", "points", "item"];
+const ITEM: &[&str] = &[
+    "id",
+    "name",
+    "lead",
+    "support",
+    "former_leads",
+    "owner",
+    "binding",
+    "kind",
+    "target",
+    "unit",
+    "direction",
+    "measure",
+    "start",
+    "due",
+    "schedule",
+    "cadence",
+    "weight",
+    "min",
+    "max",
+    "milestones",
+    "description",
+];
+const MILESTONE: &[&str] = &["due", "value", "note"];
+const CALENDAR: &[&str] = &["holidays", "workdays"];
+
+/// Reads and merges the plan files of one year.
+pub fn read(year: i32, files: &[Source], settings: &Settings, diags: &mut Diagnostics) -> Plan {
+    let mut plan = Plan::default();
+    plan.year = year;
+    // Where each single-definition table was first defined.
+    let mut defined: HashMap<&'static str, (String, Place)> = HashMap::new();
+    for src in files {
+        let doc = match toml_reader::parse(src) {
+            Ok(doc) => doc,
+            Err(d) => {
+                diags.push(*d);
+                continue;
+            }
+        };
+        let top = Table::new(src, doc.get_ref(), 0..0, &src.path);
+        top.deny_unknown(TOP, diags);
+        let mut once = |name: &'static str, t: &Table<'_, '_>, diags: &mut Diagnostics| -> bool {
+            let here = t.header();
+            if let Some((file, first)) = defined.get(name) {
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-table",
+                        &src.path,
+                        Some(here),
+                        Text::new(
+                            format!("表 [{name}] 已在 {file}:{} 定义过", first.line),
+                            format!("table [{name}] is already defined at {file}:{}", first.line),
+                        ),
+                    )
+                    .with_help(Text::new(
+                        "每个表只能在一个文件中定义；请合并两处内容",
+                        "a table may be defined in one file only; merge the two",
+                    )),
+                );
+                false
+            } else {
+                defined.insert(name, (src.path.clone(), here));
+                true
+            }
+        };
+        if let Some(org) = top.table("organization", diags) {
+            org.deny_unknown(ORGANIZATION, diags);
+            if let Some(lg) = org.table("leading_group", diags)
+                && once("organization.leading_group", &lg, diags)
+            {
+                plan.leading_group = Some(leading_group(&lg, diags));
+            }
+            if let Some(po) = org.table("performance_office", diags)
+                && once("organization.performance_office", &po, diags)
+            {
+                plan.performance_office = Some(performance_office(&po, diags));
+            }
+        }
+        if let Some(cal) = top.table("calendar", diags)
+            && once("calendar", &cal, diags)
+        {
+            plan.calendar = Some(calendar(&cal, year, diags));
+        }
+        for t in top.tables("division", "[[division]]", diags) {
+            plan.divisions.push(division(&t, diags));
+        }
+        for t in top.tables("category", "[[category]]", diags) {
+            plan.categories.push(category(&t, diags));
+        }
+        for t in top.tables("indicator", "[[indicator]]", diags) {
+            let ind = indicator(&t, diags);
+            let index = plan.indicators.len();
+            plan.indicators.push(ind);
+            for it in t.tables("item", "[[indicator.item]]", diags) {
+                plan.items.push(item(&it, index, year, settings, diags));
+            }
+        }
+    }
+    plan.index();
+    plan
+}
+
+fn person(
+    t: &Table<'_, '_>,
+    key: &str,
+    locs: &mut Locs,
+    diags: &mut Diagnostics,
+) -> Option<Person> {
+    let name = t.string(key, locs, diags)?;
+    Some(Person::new(&name, locs.at(key).clone()))
+}
+
+fn people(t: &Table<'_, '_>, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<Person> {
+    t.strings(key, locs, diags)
+        .into_iter()
+        .map(|(n, p)| Person::new(&n, p))
+        .collect()
+}
+
+fn leading_group(t: &Table<'_, '_>, diags: &mut Diagnostics) -> LeadingGroup {
+    t.deny_unknown(LEADING_GROUP, diags);
+    let mut locs = t.locs();
+    LeadingGroup {
+        leader: person(t, "leader", &mut locs, diags),
+        deputy_leaders: people(t, "deputy_leaders", &mut locs, diags),
+        members: people(t, "members", &mut locs, diags),
+        locs,
+    }
+}
+
+fn performance_office(t: &Table<'_, '_>, diags: &mut Diagnostics) -> PerformanceOffice {
+    t.deny_unknown(PERF_OFFICE, diags);
+    let mut locs = t.locs();
+    PerformanceOffice {
+        host: t.string("host", &mut locs, diags),
+        director: person(t, "director", &mut locs, diags),
+        executive_deputy: person(t, "executive_deputy", &mut locs, diags),
+        deputies: people(t, "deputies", &mut locs, diags),
+        owners: t
+            .strings("owners", &mut locs, diags)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect(),
+        locs,
+    }
+}
+
+fn calendar(t: &Table<'_, '_>, year: i32, diags: &mut Diagnostics) -> Calendar {
+    t.deny_unknown(CALENDAR, diags);
+    let mut cal = Calendar::default();
+    for key in CALENDAR {
+        let Some(v) = t.get(key) else { continue };
+        let Some(arr) = v.get_ref().as_array() else {
+            diags.push(bad_value(t.src, t, v, key, "日期数组", "an array of dates"));
+            continue;
+        };
+        for el in arr.iter() {
+            let Some(d) = value_date(el) else {
+                diags.push(bad_value(
+                    t.src,
+                    t,
+                    el,
+                    key,
+                    "日期（如 2014-10-01）",
+                    "a date like 2014-10-01",
+                ));
+                continue;
+            };
+            use chrono::Datelike;
+            if d.year() != year {
+                diags.push(
+                    Diagnostic::error(
+                        "calendar-year",
+                        &t.src.path,
+                        Some(t.place(el)),
+                        Text::new(
+                            format!("日历日期 {d} 不在计划年度 {year} 内"),
+                            format!("calendar date {d} is outside the plan's year {year}"),
+                        ),
+                    )
+                    .with_help(Text::new(
+                        format!("把它移到 indicators/{}/ 的日历中", d.year()),
+                        format!("move it to the calendar of indicators/{}/", d.year()),
+                    )),
+                );
+                continue;
+            }
+            let other = if *key == "holidays" {
+                &cal.workdays
+            } else {
+                &cal.holidays
+            };
+            if other.contains(&d) {
+                diags.push(
+                    Diagnostic::error(
+                        "calendar-conflict",
+                        &t.src.path,
+                        Some(t.place(el)),
+                        Text::new(
+                            format!("{d} 同时出现在 holidays 和 workdays 中"),
+                            format!("{d} is in both holidays and workdays"),
+                        ),
+                    )
+                    .with_help(Text::new(
+                        "一天只能是节假日或调休工作日之一",
+                        "a day is either a holiday or a make-up working day",
+                    )),
+                );
+            }
+            if *key == "holidays" {
+                cal.holidays.insert(d);
+            } else {
+                cal.workdays.insert(d);
+            }
+        }
+    }
+    cal
+}
+
+fn id(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> String {
+    let Some(id) = t.required_string("id", locs, diags) else {
+        return String::new();
+    };
+    if !valid_id(&id) {
+        diags.push(
+            Diagnostic::error(
+                "invalid-id",
+                &t.src.path,
+                Some(locs.at("id").clone()),
+                Text::new(format!("标识 `{id}` 不合规"), format!("invalid id `{id}`")),
+            )
+            .with_help(Text::new(
+                "标识以字母或数字开头，只含字母、数字、`.`、`_`、`-`，最长 64 个字符",
+                "ids start with a letter or digit and use only letters, digits, `.`, `_` and `-`, at most 64 characters",
+            )),
+        );
+    }
+    id
+}
+
+/// `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+pub fn valid_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+}
+
+fn name(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> String {
+    t.required_string("name", locs, diags).unwrap_or_default()
+}
+
+fn division(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Division {
+    t.deny_unknown(DIVISION, diags);
+    let mut locs = t.locs();
+    let id = id(t, &mut locs, diags);
+    let name = name(t, &mut locs, diags);
+    if t.get("leader").is_none() {
+        t.missing("leader", diags);
+    }
+    let leader = person(t, "leader", &mut locs, diags);
+    if t.get("liaisons").is_none() {
+        t.missing("liaisons", diags);
+    }
+    Division {
+        id,
+        name,
+        leader,
+        liaisons: people(t, "liaisons", &mut locs, diags),
+        former_liaisons: people(t, "former_liaisons", &mut locs, diags),
+        owners: t
+            .strings("owners", &mut locs, diags)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect(),
+        locs,
+    }
+}
+
+fn points(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> Option<Decimal> {
+    let p = t.decimal("points", locs, diags)?;
+    if p < Decimal::ZERO {
+        diags.push(bad_value(
+            t.src,
+            t,
+            t.get("points").unwrap(),
+            "points",
+            "不小于 0 的分值",
+            "points of at least 0",
+        ));
+    }
+    Some(p)
+}
+
+fn category(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Category {
+    t.deny_unknown(CATEGORY, diags);
+    let mut locs = t.locs();
+    Category {
+        id: id(t, &mut locs, diags),
+        name: name(t, &mut locs, diags),
+        points: points(t, &mut locs, diags),
+        locs,
+    }
+}
+
+fn indicator(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Indicator {
+    t.deny_unknown(INDICATOR, diags);
+    let mut locs = t.locs();
+    let id = id(t, &mut locs, diags);
+    let category = t
+        .required_string("category", &mut locs, diags)
+        .unwrap_or_default();
+    Indicator {
+        id,
+        category,
+        name: name(t, &mut locs, diags),
+        points: points(t, &mut locs, diags),
+        locs,
+    }
+}
+
+fn item_error(
+    t: &Table<'_, '_>,
+    place: &Place,
+    code: &'static str,
+    zh: String,
+    en: String,
+    help: Option<Text>,
+) -> Diagnostic {
+    let d = Diagnostic::error(code, &t.src.path, Some(place.clone()), Text::new(zh, en));
+    match help {
+        Some(h) => d.with_help(h),
+        None => d,
+    }
+}
+
+fn item(
+    t: &Table<'_, '_>,
+    indicator: usize,
+    year: i32,
+    settings: &Settings,
+    diags: &mut Diagnostics,
+) -> Item {
+    t.deny_unknown(ITEM, diags);
+    let mut locs = t.locs();
+    let id = id(t, &mut locs, diags);
+    let name = name(t, &mut locs, diags);
+    let lead = t
+        .required_string("lead", &mut locs, diags)
+        .unwrap_or_default();
+    let support = t
+        .strings("support", &mut locs, diags)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let former_leads = t
+        .strings("former_leads", &mut locs, diags)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let owner = t.string("owner", &mut locs, diags);
+    let binding = t.bool("binding", &mut locs, diags).unwrap_or(false);
+
+    let kind = match t.string("kind", &mut locs, diags).as_deref() {
+        None | Some("task") => Kind::Task,
+        Some("number") => Kind::Number,
+        Some(_) => {
+            diags.push(bad_value(
+                t.src,
+                t,
+                t.get("kind").unwrap(),
+                "kind",
+                "\"task\" 或 \"number\"",
+                "\"task\" or \"number\"",
+            ));
+            Kind::Task
+        }
+    };
+    let target = t.decimal("target", &mut locs, diags);
+    let unit = t.string("unit", &mut locs, diags);
+    let direction = match t.string("direction", &mut locs, diags).as_deref() {
+        None | Some(">=") => Direction::AtLeast,
+        Some("<=") => Direction::AtMost,
+        Some(_) => {
+            diags.push(bad_value(
+                t.src,
+                t,
+                t.get("direction").unwrap(),
+                "direction",
+                "\">=\" 或 \"<=\"",
+                "\">=\" or \"<=\"",
+            ));
+            Direction::AtLeast
+        }
+    };
+    let measure = match t.string("measure", &mut locs, diags).as_deref() {
+        None | Some("latest") => Measure::Latest,
+        Some("sum") => Measure::Sum,
+        Some(_) => {
+            diags.push(bad_value(
+                t.src,
+                t,
+                t.get("measure").unwrap(),
+                "measure",
+                "\"latest\" 或 \"sum\"",
+                "\"latest\" or \"sum\"",
+            ));
+            Measure::Latest
+        }
+    };
+    let min = t.decimal("min", &mut locs, diags);
+    let max = t.decimal("max", &mut locs, diags);
+
+    let (target, unit) = match kind {
+        Kind::Task => {
+            for key in ["target", "unit", "direction", "measure", "min", "max"] {
+                if t.get(key).is_some() {
+                    diags.push(item_error(
+                        t,
+                        locs.at(key),
+                        "task-field",
+                        format!("任务类细项不能设置 `{key}`"),
+                        format!("`{key}` must not be set on a task"),
+                        Some(Text::new(
+                            "任务以完成百分比（0–100 %）计；若要设目标值，请加 `kind = \"number\"`",
+                            "a task is measured in percent done (0–100 %); for a target value add `kind = \"number\"`",
+                        )),
+                    ));
+                }
+            }
+            (Decimal::from(100), "%".to_string())
+        }
+        Kind::Number => {
+            if t.get("target").is_none() {
+                t.missing("target", diags);
+            }
+            if t.get("unit").is_none() {
+                t.missing("unit", diags);
+            }
+            if let Some(target) = target {
+                let bad = match direction {
+                    Direction::AtLeast => target <= Decimal::ZERO,
+                    Direction::AtMost => target < Decimal::ZERO,
+                };
+                if bad {
+                    diags.push(item_error(
+                        t,
+                        locs.at("target"),
+                        "invalid-target",
+                        format!("目标值 {target} 无效：`>=` 目标须大于 0，`<=` 目标须不小于 0"),
+                        format!("target {target} is invalid: a `>=` target must be above 0, a `<=` target at least 0"),
+                        None,
+                    ));
+                }
+            }
+            (target.unwrap_or(Decimal::ONE), unit.unwrap_or_default())
+        }
+    };
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        diags.push(item_error(
+            t,
+            locs.at("max"),
+            "invalid-bounds",
+            format!("max = {hi} 小于 min = {lo}"),
+            format!("max = {hi} is below min = {lo}"),
+            None,
+        ));
+    }
+
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let mut date_in_year = |key: &str, default: NaiveDate, diags: &mut Diagnostics| -> NaiveDate {
+        match t.date(key, &mut locs, diags) {
+            Some(d) if d < year_start || d > year_end => {
+                diags.push(item_error(
+                    t,
+                    locs.at(key),
+                    "date-outside-year",
+                    format!("`{key}` = {d} 不在计划年度 {year} 内"),
+                    format!("`{key}` = {d} is outside the plan's year {year}"),
+                    None,
+                ));
+                default
+            }
+            Some(d) => d,
+            None => default,
+        }
+    };
+    let start = date_in_year("start", year_start, diags);
+    let due = date_in_year("due", year_end, diags);
+    if start >= due {
+        diags.push(item_error(
+            t,
+            locs.at("due"),
+            "start-after-due",
+            format!("开始日期 {start} 不早于截止日期 {due}"),
+            format!("start {start} is not before due {due}"),
+            Some(Text::new(
+                "`start` 须早于 `due`",
+                "`start` must be before `due`",
+            )),
+        ));
+    }
+
+    let schedule = match t.string("schedule", &mut locs, diags).as_deref() {
+        None | Some("linear") => Schedule::Linear,
+        Some("at-due") => Schedule::AtDue,
+        Some(_) => {
+            diags.push(bad_value(
+                t.src,
+                t,
+                t.get("schedule").unwrap(),
+                "schedule",
+                "\"linear\" 或 \"at-due\"",
+                "\"linear\" or \"at-due\"",
+            ));
+            Schedule::Linear
+        }
+    };
+    let cadence = match t.string("cadence", &mut locs, diags) {
+        None => settings.cadence,
+        Some(c) => Cadence::parse(&c).unwrap_or_else(|| {
+            diags.push(bad_value(
+                t.src,
+                t,
+                t.get("cadence").unwrap(),
+                "cadence",
+                "monthly、quarterly、half-yearly 或 yearly",
+                "monthly, quarterly, half-yearly or yearly",
+            ));
+            settings.cadence
+        }),
+    };
+    let weight = match t.decimal("weight", &mut locs, diags) {
+        Some(w) if w <= Decimal::ZERO => {
+            diags.push(item_error(
+                t,
+                locs.at("weight"),
+                "invalid-weight",
+                format!("权重 {w} 须大于 0"),
+                format!("weight {w} must be above 0"),
+                None,
+            ));
+            Decimal::ONE
+        }
+        Some(w) => w,
+        None => Decimal::ONE,
+    };
+
+    let milestones = milestones(t, &mut locs, start, due, target, diags);
+    if direction == Direction::AtMost {
+        for key in ["milestones", "schedule"] {
+            if t.get(key).is_some() {
+                diags.push(item_error(
+                    t,
+                    locs.at(key),
+                    "not-for-at-most",
+                    format!("`<=` 细项不能设置 `{key}`"),
+                    format!("`{key}` is not allowed on a `<=` item"),
+                    Some(Text::new(
+                        "`<=` 细项只判断是否守住目标值，没有进度",
+                        "a `<=` item only stays within its target; it has no progress",
+                    )),
+                ));
+            }
+        }
+    } else if t.get("schedule").is_some() && t.get("milestones").is_some() {
+        diags.push(item_error(
+            t,
+            locs.at("schedule"),
+            "schedule-with-milestones",
+            "`schedule` 与 `milestones` 不能同时设置".to_string(),
+            "`schedule` and `milestones` cannot both be set".to_string(),
+            Some(Text::new(
+                "有阶段性目标时按阶段性目标考核；删去其中之一",
+                "milestones already set the schedule; remove one of them",
+            )),
+        ));
+    }
+
+    Item {
+        id,
+        name,
+        indicator,
+        lead,
+        support,
+        former_leads,
+        owner,
+        binding,
+        kind,
+        target,
+        unit,
+        direction,
+        measure,
+        start,
+        due,
+        schedule,
+        cadence,
+        weight,
+        min,
+        max,
+        milestones,
+        description: t.string("description", &mut locs, diags),
+        locs,
+    }
+}
+
+fn milestones(
+    t: &Table<'_, '_>,
+    locs: &mut Locs,
+    start: NaiveDate,
+    due: NaiveDate,
+    target: Decimal,
+    diags: &mut Diagnostics,
+) -> Vec<Milestone> {
+    let Some(v) = t.get("milestones") else {
+        return Vec::new();
+    };
+    locs.set("milestones", t.place(v));
+    let Some(arr) = v.get_ref().as_array() else {
+        diags.push(bad_value(
+            t.src,
+            t,
+            v,
+            "milestones",
+            "由 { due = …, value = … } 组成的数组",
+            "an array of { due = …, value = … }",
+        ));
+        return Vec::new();
+    };
+    let mut out: Vec<Milestone> = Vec::new();
+    for el in arr.iter() {
+        let Some(mt) = el.get_ref().as_table() else {
+            diags.push(bad_value(
+                t.src,
+                t,
+                el,
+                "milestones",
+                "{ due = …, value = … }",
+                "{ due = …, value = … }",
+            ));
+            continue;
+        };
+        let m = Table::new(t.src, mt, el.span(), "milestone");
+        m.deny_unknown(MILESTONE, diags);
+        let mut ml = m.locs();
+        let d = match m.get("due") {
+            None => {
+                m.missing("due", diags);
+                None
+            }
+            Some(dv) => value_date(dv).or_else(|| {
+                diags.push(bad_value(t.src, &m, dv, "due", "日期", "a date"));
+                None
+            }),
+        };
+        let val = match m.get("value") {
+            None => {
+                m.missing("value", diags);
+                None
+            }
+            Some(vv) => value_decimal(t.src, vv).or_else(|| {
+                diags.push(bad_value(t.src, &m, vv, "value", "数字", "a number"));
+                None
+            }),
+        };
+        let note = m.string("note", &mut ml, diags);
+        let (Some(d), Some(val)) = (d, val) else {
+            continue;
+        };
+        let dplace = m.place(m.get("due").unwrap());
+        let vplace = m.place(m.get("value").unwrap());
+        if d < start || d > due {
+            diags.push(item_error(
+                t,
+                &dplace,
+                "milestone-outside",
+                format!("阶段性目标日期 {d} 不在 [{start}, {due}] 内"),
+                format!("milestone date {d} is outside [{start}, {due}]"),
+                None,
+            ));
+        }
+        if let Some(prev) = out.last() {
+            if d <= prev.due {
+                diags.push(item_error(
+                    t,
+                    &dplace,
+                    "milestone-order",
+                    format!("阶段性目标日期 {d} 不晚于前一个 {}", prev.due),
+                    format!(
+                        "milestone date {d} is not after the previous one, {}",
+                        prev.due
+                    ),
+                    Some(Text::new(
+                        "阶段性目标按日期严格递增排列",
+                        "list milestones in strictly increasing date order",
+                    )),
+                ));
+            }
+            if val < prev.value {
+                diags.push(item_error(
+                    t,
+                    &vplace,
+                    "milestone-value",
+                    format!("阶段性目标值 {val} 小于前一个 {}", prev.value),
+                    format!(
+                        "milestone value {val} is below the previous one, {}",
+                        prev.value
+                    ),
+                    None,
+                ));
+            }
+        }
+        if val > target {
+            diags.push(item_error(
+                t,
+                &vplace,
+                "milestone-value",
+                format!("阶段性目标值 {val} 超过目标值 {target}"),
+                format!("milestone value {val} exceeds the target {target}"),
+                None,
+            ));
+        }
+        out.push(Milestone {
+            due: d,
+            value: val,
+            note,
+        });
+    }
+    out
+}

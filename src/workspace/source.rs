@@ -1,0 +1,177 @@
+//! Reading a text file of the workspace: UTF-8 with an optional byte-order mark, LF or CRLF.
+//!
+//! A file that is not UTF-8 becomes a diagnostic (with a GB18030 hint when the bytes decode as such,
+//! which is what Excel writes on Chinese Windows). Byte offsets are turned into 1-based lines and
+//! character columns here, the only place that knows how.
+
+use crate::diag::{Diagnostic, Place, Text};
+
+const BOM: &str = "\u{feff}";
+
+/// A file's text, without its byte-order mark, and where its lines start.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Path relative to the workspace root, `/`-separated.
+    pub path: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Decodes `bytes`; a file that is not UTF-8 gives the diagnostic that explains it.
+    pub fn decode(path: &str, bytes: Vec<u8>) -> Result<Source, Box<Diagnostic>> {
+        match String::from_utf8(bytes) {
+            Ok(mut text) => {
+                if text.starts_with(BOM) {
+                    text.drain(..BOM.len());
+                }
+                Ok(Source::new(path, text))
+            }
+            Err(e) => Err(Box::new(not_utf8(path, e.as_bytes(), e.utf8_error()))),
+        }
+    }
+
+    pub fn new(path: &str, text: String) -> Source {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(text.as_bytes()));
+        Source {
+            path: path.to_string(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// The text of a 1-based line, without its line end.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&next| next - 1);
+        self.text[start..end.max(start)].trim_end_matches('\r')
+    }
+
+    /// The place of a byte range: line, character column, and the characters to mark (at least one,
+    /// and not past the end of the line).
+    pub fn place(&self, range: std::ops::Range<usize>) -> Place {
+        let start = floor_char_boundary(&self.text, range.start.min(self.text.len()));
+        let line = self.line_of(start);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..start].chars().count() + 1;
+        let snippet = self.line_text(line).to_string();
+        let end = floor_char_boundary(&self.text, range.end.min(self.text.len())).max(start);
+        let line_end = line_start + snippet.len();
+        let width = self.text[start..end.min(line_end).max(start)]
+            .chars()
+            .count();
+        Place {
+            line,
+            column,
+            width: width.max(1),
+            snippet,
+        }
+    }
+
+    /// The place of a whole line, marked from its first character.
+    pub fn line_place(&self, line: usize) -> Place {
+        let snippet = self.line_text(line).to_string();
+        Place {
+            line,
+            column: 1,
+            width: snippet.chars().count().max(1),
+            snippet,
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+/// The diagnostic for a file that is not UTF-8.
+pub fn not_utf8(path: &str, bytes: &[u8], err: std::str::Utf8Error) -> Diagnostic {
+    let offset = err.valid_up_to();
+    let line = bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+    let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    let looks_gb = !had_errors
+        && decoded
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let d = Diagnostic::error(
+        "not-utf8",
+        path,
+        None,
+        Text::new(
+            format!("文件不是 UTF-8 编码（第 {line} 行第一个无效字节）"),
+            format!("the file is not UTF-8 (first invalid byte on line {line})"),
+        ),
+    );
+    if looks_gb {
+        d.with_help(Text::new(
+            format!(
+                "{path} 看起来是 GB18030/GBK 编码（中文 Windows 版 Excel 的默认编码）；请用 `iconv -f GB18030 -t UTF-8` 转换，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
+            ),
+            "the bytes decode as GB18030/GBK, which Excel writes on Chinese Windows; convert with `iconv -f GB18030 -t UTF-8`, or save from Excel as \"CSV UTF-8 (Comma delimited)\"".to_string(),
+        ))
+    } else {
+        d.with_help(Text::new(
+            "请将文件另存为 UTF-8 编码",
+            "save the file as UTF-8",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_count_characters_not_bytes() {
+        let s = Source::new("a.toml", "x = 1\nname = \"秘书处\" # c\r\nz\n".to_string());
+        let off = s.text.find("秘书处").unwrap();
+        let p = s.place(off..off + "秘书处".len());
+        assert_eq!((p.line, p.column, p.width), (2, 9, 3));
+        assert_eq!(p.snippet, "name = \"秘书处\" # c");
+        let z = s.text.find('z').unwrap();
+        assert_eq!(s.place(z..z + 1).line, 3);
+    }
+
+    #[test]
+    fn bom_is_dropped() {
+        let s = Source::decode("a.csv", b"\xef\xbb\xbfdate\n".to_vec()).unwrap();
+        assert_eq!(s.text, "date\n");
+    }
+
+    #[test]
+    fn gbk_bytes_get_a_gb18030_hint() {
+        let (bytes, _, _) = encoding_rs::GB18030.encode("日期,事项\n秘书处\n");
+        let d = Source::decode("r.csv", bytes.into_owned()).unwrap_err();
+        assert_eq!(d.code, "not-utf8");
+        assert!(d.help.unwrap().en.contains("GB18030"));
+    }
+
+    #[test]
+    fn random_invalid_bytes_get_a_plain_hint() {
+        let d = Source::decode("r.csv", vec![b'a', 0xff, 0xfe, 0x00]).unwrap_err();
+        assert!(!d.help.unwrap().en.contains("GB18030"));
+    }
+}

@@ -1,0 +1,371 @@
+//! A walker over a spanned TOML tree that reports every problem instead of stopping at the first.
+//!
+//! `serde`'s `deny_unknown_fields` stops at the first unknown key and loses the literal text of
+//! numbers; walking `toml::de::DeTable` keeps spans for every value, lets us list every unknown key
+//! with the allowed ones, and read numbers from their source text into exact decimals.
+
+use std::ops::Range;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::{Diagnostic, Diagnostics, Place, Text};
+use crate::model::Locs;
+use crate::workspace::source::Source;
+
+pub type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Parses a TOML document; a syntax error becomes a `toml-syntax` diagnostic.
+pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Box<Diagnostic>> {
+    DeTable::parse(&src.text).map_err(|e| -> Box<Diagnostic> {
+        let place = e.span().map(|s| src.place(s));
+        let msg = e.message().trim().to_string();
+        Box::new(
+            Diagnostic::error(
+                "toml-syntax",
+                &src.path,
+                place,
+                Text::new(
+                    format!("TOML 语法错误：{msg}"),
+                    format!("TOML syntax error: {msg}"),
+                ),
+            )
+            .with_help(Text::new(
+                "检查引号、括号和逗号是否成对；日期写作 2014-06-30（不加引号）",
+                "check quotes, brackets and commas; dates are written bare, like 2014-06-30",
+            )),
+        )
+    })
+}
+
+/// One table being read: its source, span of its header and a human name such as `[[division]]`.
+pub struct Table<'a, 'i> {
+    pub src: &'a Source,
+    pub table: &'a DeTable<'i>,
+    pub span: Range<usize>,
+    pub name: String,
+}
+
+impl<'a, 'i> Table<'a, 'i> {
+    pub fn new(src: &'a Source, table: &'a DeTable<'i>, span: Range<usize>, name: &str) -> Self {
+        Table {
+            src,
+            table,
+            span,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn header(&self) -> Place {
+        // A table's span may cover its whole body: mark the first line only.
+        let p = self.src.place(self.span.clone());
+        Place {
+            width: p
+                .width
+                .min(p.snippet.chars().count().saturating_sub(p.column - 1))
+                .max(1),
+            ..p
+        }
+    }
+
+    pub fn locs(&self) -> Locs {
+        Locs::new(&self.src.path, self.header())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value<'i>> {
+        self.table.get(key)
+    }
+
+    pub fn place(&self, v: &Value<'_>) -> Place {
+        self.src.place(v.span())
+    }
+
+    /// Reports every key not in `allowed`, naming the allowed ones.
+    pub fn deny_unknown(&self, allowed: &[&str], diags: &mut Diagnostics) {
+        for (k, _) in self.table.iter() {
+            if !allowed.contains(&k.get_ref().as_ref()) {
+                let key = k.get_ref();
+                let mut d = Diagnostic::error(
+                    "unknown-key",
+                    &self.src.path,
+                    Some(self.src.place(k.span())),
+                    Text::new(
+                        format!("{} 中有未知的键 `{key}`", self.name),
+                        format!("unknown key `{key}` in {}", self.name),
+                    ),
+                );
+                let list = allowed.join(", ");
+                let guess = did_you_mean(key, allowed.iter().copied());
+                d = d.with_help(match guess {
+                    Some(g) => Text::new(
+                        format!("是否应为 `{g}`？允许的键：{list}"),
+                        format!("did you mean `{g}`? allowed keys: {list}"),
+                    ),
+                    None => Text::new(format!("允许的键：{list}"), format!("allowed keys: {list}")),
+                });
+                diags.push(d);
+            }
+        }
+    }
+
+    fn type_error(&self, key: &str, v: &Value<'_>, want_zh: &str, want_en: &str) -> Diagnostic {
+        Diagnostic::error(
+            "wrong-type",
+            &self.src.path,
+            Some(self.place(v)),
+            Text::new(
+                format!(
+                    "{} 的 `{key}` 应为{want_zh}，实际是 {}",
+                    self.name,
+                    v.get_ref().type_str()
+                ),
+                format!(
+                    "`{key}` in {} must be {want_en}, found {}",
+                    self.name,
+                    v.get_ref().type_str()
+                ),
+            ),
+        )
+    }
+
+    /// A required key's absence, reported at the table's header.
+    pub fn missing(&self, key: &str, diags: &mut Diagnostics) {
+        diags.push(
+            Diagnostic::error(
+                "missing-key",
+                &self.src.path,
+                Some(self.header()),
+                Text::new(
+                    format!("{} 缺少必填的键 `{key}`", self.name),
+                    format!("{} is missing the required key `{key}`", self.name),
+                ),
+            )
+            .with_help(Text::new(
+                format!("在该表中加上 `{key} = …`"),
+                format!("add `{key} = …` to this table"),
+            )),
+        );
+    }
+
+    pub fn string(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<String> {
+        let v = self.get(key)?;
+        match v.get_ref().as_str() {
+            Some(s) => {
+                locs.set(leak(key), self.place(v));
+                Some(s.to_string())
+            }
+            None => {
+                diags.push(self.type_error(key, v, "字符串", "a string"));
+                None
+            }
+        }
+    }
+
+    pub fn required_string(
+        &self,
+        key: &str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        if self.get(key).is_none() {
+            self.missing(key, diags);
+            return None;
+        }
+        self.string(key, locs, diags)
+    }
+
+    pub fn bool(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<bool> {
+        let v = self.get(key)?;
+        locs.set(leak(key), self.place(v));
+        let b = v.get_ref().as_bool();
+        if b.is_none() {
+            diags.push(self.type_error(key, v, "true 或 false", "true or false"));
+        }
+        b
+    }
+
+    pub fn date(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<NaiveDate> {
+        let v = self.get(key)?;
+        locs.set(leak(key), self.place(v));
+        match value_date(v) {
+            Some(d) => Some(d),
+            None => {
+                diags.push(self.type_error(
+                    key,
+                    v,
+                    "日期（如 2014-06-30，不加引号）",
+                    "a date like 2014-06-30 (unquoted)",
+                ));
+                None
+            }
+        }
+    }
+
+    pub fn decimal(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<Decimal> {
+        let v = self.get(key)?;
+        locs.set(leak(key), self.place(v));
+        match value_decimal(self.src, v) {
+            Some(d) => Some(d),
+            None => {
+                diags.push(self.type_error(key, v, "数字", "a number"));
+                None
+            }
+        }
+    }
+
+    pub fn u32(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
+        let v = self.get(key)?;
+        locs.set(leak(key), self.place(v));
+        match v
+            .get_ref()
+            .as_integer()
+            .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
+        {
+            Some(n) => Some(n),
+            None => {
+                diags.push(self.type_error(key, v, "非负整数", "a non-negative integer"));
+                None
+            }
+        }
+    }
+
+    /// An array of strings, each with its place.
+    pub fn strings(
+        &self,
+        key: &str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Vec<(String, Place)> {
+        let Some(v) = self.get(key) else {
+            return Vec::new();
+        };
+        locs.set(leak(key), self.place(v));
+        let Some(arr) = v.get_ref().as_array() else {
+            diags.push(self.type_error(key, v, "字符串数组", "an array of strings"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for el in arr.iter() {
+            match el.get_ref().as_str() {
+                Some(s) => out.push((s.to_string(), self.place(el))),
+                None => diags.push(self.type_error(key, el, "字符串", "a string")),
+            }
+        }
+        out
+    }
+
+    /// A sub-table (`[a.b]`), if present and a table.
+    pub fn table(&self, key: &str, diags: &mut Diagnostics) -> Option<Table<'a, 'i>> {
+        let v = self.get(key)?;
+        match v.get_ref().as_table() {
+            Some(t) => Some(Table::new(
+                self.src,
+                t,
+                v.span(),
+                &format!("[{}.{key}]", self.name.trim_matches(['[', ']'])),
+            )),
+            None => {
+                diags.push(self.type_error(key, v, "表", "a table"));
+                None
+            }
+        }
+    }
+
+    /// An array of tables (`[[key]]`), each as a `Table`.
+    pub fn tables(&self, key: &str, name: &str, diags: &mut Diagnostics) -> Vec<Table<'a, 'i>> {
+        let Some(v) = self.get(key) else {
+            return Vec::new();
+        };
+        let Some(arr) = v.get_ref().as_array() else {
+            diags.push(self.type_error(key, v, "表数组", "an array of tables"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for el in arr.iter() {
+            match el.get_ref().as_table() {
+                Some(t) => out.push(Table::new(self.src, t, el.span(), name)),
+                None => diags.push(self.type_error(key, el, "表", "a table")),
+            }
+        }
+        out
+    }
+}
+
+/// Keys are a small fixed set of literals; this gives them the `'static` lifetime `Locs` stores.
+fn leak(key: &str) -> &'static str {
+    crate::workspace::keys::intern(key)
+}
+
+/// A bare TOML date (no time, no offset).
+pub fn value_date(v: &Value<'_>) -> Option<NaiveDate> {
+    let dt = v.get_ref().as_datetime()?;
+    if dt.time.is_some() || dt.offset.is_some() {
+        return None;
+    }
+    let d = dt.date?;
+    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+}
+
+/// A TOML integer or float read from its literal text, so `174.9` is exactly 174.9.
+pub fn value_decimal(src: &Source, v: &Value<'_>) -> Option<Decimal> {
+    match v.get_ref() {
+        DeValue::Integer(i) if i.radix() == 10 => decimal_literal(i.as_str()),
+        DeValue::Float(_) => {
+            let text = src.text.get(v.span())?;
+            decimal_literal(text)
+        }
+        _ => None,
+    }
+}
+
+fn decimal_literal(text: &str) -> Option<Decimal> {
+    let clean: String = text.chars().filter(|c| *c != '_' && *c != '+').collect();
+    if clean.contains(['e', 'E', 'n', 'i']) {
+        Decimal::from_scientific(&clean).ok()
+    } else {
+        Decimal::from_str(&clean).ok()
+    }
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_come_from_the_literal_text() {
+        let src = Source::new("a.toml", "a = 174.9\nb = 1_000\nc = 0.1\n".into());
+        let t = parse(&src).unwrap();
+        let get = |k: &str| value_decimal(&src, t.get_ref().get(k).unwrap()).unwrap();
+        assert_eq!(get("a").to_string(), "174.9");
+        assert_eq!(get("b"), Decimal::from(1000));
+        assert_eq!(
+            get("c") + get("c") + get("c"),
+            Decimal::from_str("0.3").unwrap()
+        );
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        let c = ["secretariat", "planning", "coordination"];
+        assert_eq!(
+            did_you_mean("secretariet", c.iter().copied()),
+            Some("secretariat")
+        );
+        assert_eq!(did_you_mean("zzz", c.iter().copied()), None);
+    }
+}
