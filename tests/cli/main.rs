@@ -1,0 +1,6 @@
+//! Integration tests: the real `perf` binary run on workspaces in temporary folders.
+
+mod check;
+mod common;
+mod status;
+mod summary;
