@@ -171,6 +171,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             let _ = writeln!(std::io::stderr(), "perf: {e}");
             Ok(USAGE_ERROR)
         }
+        Err(e)
+            if e.downcast_ref::<crate::render::documents::TemplateError>()
+                .is_some() =>
+        {
+            let _ = writeln!(std::io::stderr(), "perf: {e}");
+            Ok(DATA_ERROR)
+        }
         Err(e) => Err(e),
     }
 }

@@ -1,18 +1,488 @@
 //! Documents from minijinja templates (SPEC §6): the built-in ones compiled in, a workspace's own
 //! `templates/<lang>/<name>.md` overriding them.
+//!
+//! The context a template receives is built here, once, from the computed statuses. Every text that
+//! comes from users is already Markdown-escaped (`render::markdown::escape`) and every number
+//! already formatted, so a template only arranges values and cannot break a table by accident. The
+//! values are documented in `docs/templates.md`.
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use minijinja::Environment;
+use rust_decimal::Decimal;
+use serde::Serialize;
 
 use crate::cmd::Context;
-use crate::model::Plan;
-use crate::status::{Dates, ItemStatus};
+use crate::diag::Lang;
+use crate::model::{Direction, Plan};
+use crate::render::markdown::{escape, number, percent, score};
+use crate::render::status::{light_word, status_word, target_text, value_text};
+use crate::status::{
+    Dates, ItemStatus, Light, Status, division_points, indicator_points, indicator_scores, round,
+    totals,
+};
+use crate::workspace::EnvError;
 
+/// The built-in templates, by language and name.
+const BUILT_IN: &[(&str, &str, &str)] = &[
+    (
+        "zh",
+        "summary",
+        include_str!("../../templates/zh/summary.md"),
+    ),
+    (
+        "en",
+        "summary",
+        include_str!("../../templates/en/summary.md"),
+    ),
+];
+
+/// A template problem: names the template, the line and what is wrong (exit code 1).
+#[derive(Debug)]
+pub struct TemplateError(pub String);
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// Renders template `name` in the context's language with `data`.
+pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<String> {
+    let lang = ctx.lang.code();
+    let rel = format!("templates/{lang}/{name}.md");
+    let path = ctx.ws.root.join(&rel);
+    let (origin, source) = if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
+        (rel.clone(), text)
+    } else {
+        let text = BUILT_IN
+            .iter()
+            .find(|(l, n, _)| *l == lang && *n == name)
+            .map(|(_, _, t)| t.to_string())
+            .ok_or_else(|| EnvError(format!("no built-in template {rel}")))?;
+        (format!("{rel} (built-in)"), text)
+    };
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| TemplateError(e.to_string()))?,
+    );
+    env.add_filter("cn_date", cn_date);
+    let explain = |e: minijinja::Error| {
+        let mut msg = format!("template {origin}");
+        if let Some(line) = e.line() {
+            msg.push_str(&format!(", line {line}"));
+        }
+        msg.push_str(&format!(": {}", e.kind()));
+        if let Some(detail) = e.detail() {
+            msg.push_str(&format!(": {detail}"));
+        }
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        anyhow::Error::new(TemplateError(msg))
+    };
+    env.add_template_owned(name.to_string(), source)
+        .map_err(explain)?;
+    let tmpl = env.get_template(name).map_err(explain)?;
+    tmpl.render(minijinja::value::Serde(data)).map_err(explain)
+}
+
+#[derive(Debug, Serialize)]
+struct Office {
+    name: String,
+    short: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TotalsView {
+    items: usize,
+    done: usize,
+    on_track: usize,
+    behind: usize,
+    missed: usize,
+    not_reported: usize,
+    not_started: usize,
+    completion_rate: String,
+    score: String,
+    binding_items: usize,
+    binding_done: usize,
+    entries: u32,
+    cards_yellow: u32,
+    cards_red: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusCount {
+    key: &'static str,
+    label: &'static str,
+    count: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupRow {
+    id: String,
+    name: String,
+    items: usize,
+    done: usize,
+    behind: usize,
+    missed: usize,
+    rate: String,
+    points: String,
+    score: String,
+    entries: u32,
+    cards_yellow: u32,
+    cards_red: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct ItemRow {
+    id: String,
+    name: String,
+    category: String,
+    indicator: String,
+    lead: String,
+    support: String,
+    owner: String,
+    binding: bool,
+    target: String,
+    value: String,
+    expected: String,
+    status: &'static str,
+    status_label: &'static str,
+    light: &'static str,
+    light_label: &'static str,
+    score: String,
+    entries: u32,
+    cards_yellow: u32,
+    cards_red: u32,
+    last_date: String,
+    last_note: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CardRow {
+    division: String,
+    item: String,
+    item_name: String,
+    period: String,
+    deadline: String,
+    filed: String,
+    light: &'static str,
+    light_label: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct DisciplineRow {
+    division: String,
+    yellow: u32,
+    red: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct DivisionView {
+    id: String,
+    name: String,
+    leader: String,
+    liaisons: String,
+}
+
+/// Everything `summary.md` receives.
+#[derive(Debug, Serialize)]
+pub struct SummaryData {
+    office: Office,
+    year: i32,
+    as_of: String,
+    known: String,
+    /// True before the year has ended (a preview).
+    preview: bool,
+    division: Option<DivisionView>,
+    totals: TotalsView,
+    statuses: Vec<StatusCount>,
+    categories: Vec<GroupRow>,
+    divisions: Vec<GroupRow>,
+    not_done: Vec<ItemRow>,
+    binding: Vec<ItemRow>,
+    discipline: Vec<DisciplineRow>,
+    cards: Vec<CardRow>,
+    items: Vec<ItemRow>,
+}
+
+fn division_name(plan: &Plan, id: &str) -> String {
+    plan.division(id).map_or(id.to_string(), |d| d.name.clone())
+}
+
+fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
+    let item = &plan.items[s.index];
+    let ind = &plan.indicators[item.indicator];
+    let sep = match lang {
+        Lang::Zh => "、",
+        Lang::En => ", ",
+    };
+    ItemRow {
+        id: escape(&item.id),
+        name: escape(&item.name),
+        category: escape(
+            &plan
+                .category(&ind.category)
+                .map_or(ind.category.clone(), |c| c.name.clone()),
+        ),
+        indicator: escape(&ind.name),
+        lead: escape(&division_name(plan, &item.lead)),
+        support: escape(
+            &item
+                .support
+                .iter()
+                .map(|d| division_name(plan, d))
+                .collect::<Vec<_>>()
+                .join(sep),
+        ),
+        owner: escape(item.owner.as_deref().unwrap_or("")),
+        binding: item.binding,
+        target: escape(&target_text(plan, s.index)),
+        value: escape(&value_text(plan, s)),
+        expected: match (item.direction, s.expected) {
+            (Direction::AtLeast, Some(e)) => escape(&number(round(e, 2))),
+            _ => "—".into(),
+        },
+        status: s.status.as_str(),
+        status_label: status_word(s.status, lang),
+        light: s.light.as_str(),
+        light_label: light_word(s.light, lang),
+        score: score(s.score * Decimal::from(100)),
+        entries: s.entries,
+        cards_yellow: s.cards.yellow,
+        cards_red: s.cards.red,
+        last_date: s.last_date.map_or(String::new(), |d| d.to_string()),
+        last_note: escape(s.last_note.as_deref().unwrap_or("")),
+    }
+}
+
+fn group_row(
+    id: &str,
+    name: &str,
+    list: &[&ItemStatus],
+    points: Decimal,
+    earned: Decimal,
+) -> GroupRow {
+    let count = |st: Status| list.iter().filter(|s| s.status == st).count();
+    let done = count(Status::Done);
+    GroupRow {
+        id: escape(id),
+        name: escape(name),
+        items: list.len(),
+        done,
+        behind: count(Status::Behind),
+        missed: count(Status::Missed),
+        rate: if list.is_empty() {
+            "—".into()
+        } else {
+            percent(Decimal::from(done) / Decimal::from(list.len()))
+        },
+        points: score(points),
+        score: score(earned),
+        entries: list.iter().map(|s| s.entries).sum(),
+        cards_yellow: list.iter().map(|s| s.cards.yellow).sum(),
+        cards_red: list.iter().map(|s| s.cards.red).sum(),
+    }
+}
+
+/// The data of the year-end report, for the whole office or one division.
+pub fn summary_data(
+    ctx: &Context,
+    plan: &Plan,
+    all: &[ItemStatus],
+    dates: Dates,
+    division: Option<&str>,
+) -> SummaryData {
+    let lang = ctx.lang;
+    let listed: Vec<&ItemStatus> = all
+        .iter()
+        .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
+        .collect();
+    let t = totals(plan, &listed);
+    let binding: Vec<&ItemStatus> = listed
+        .iter()
+        .copied()
+        .filter(|s| plan.items[s.index].binding)
+        .collect();
+
+    // Categories: counts over the listed items; points and score from indicator scores.
+    let scores = indicator_scores(plan, &listed);
+    let mut categories = Vec::new();
+    for c in &plan.categories {
+        let list: Vec<&ItemStatus> = listed
+            .iter()
+            .copied()
+            .filter(|s| plan.indicators[plan.items[s.index].indicator].category == c.id)
+            .collect();
+        if list.is_empty() {
+            continue;
+        }
+        let (mut points, mut earned) = (Decimal::ZERO, Decimal::ZERO);
+        for (i, ind) in plan.indicators.iter().enumerate() {
+            if ind.category == c.id
+                && let Some(sc) = scores[i]
+            {
+                let p = indicator_points(plan, i);
+                points += p;
+                earned += p * sc;
+            }
+        }
+        categories.push(group_row(&c.id, &c.name, &list, points, earned));
+    }
+
+    let mut divisions = Vec::new();
+    let mut discipline = Vec::new();
+    for d in &plan.divisions {
+        if division.is_some_and(|only| only != d.id) {
+            continue;
+        }
+        let list: Vec<&ItemStatus> = listed
+            .iter()
+            .copied()
+            .filter(|s| plan.items[s.index].lead == d.id)
+            .collect();
+        let (points, earned) = division_points(plan, all, &d.id);
+        let row = group_row(&d.id, &d.name, &list, points, earned);
+        discipline.push(DisciplineRow {
+            division: escape(&d.name),
+            yellow: row.cards_yellow,
+            red: row.cards_red,
+        });
+        divisions.push(row);
+    }
+
+    let mut cards = Vec::new();
+    for s in &listed {
+        let item = &plan.items[s.index];
+        for c in &s.card_periods {
+            cards.push(CardRow {
+                division: escape(&division_name(plan, &item.lead)),
+                item: escape(&item.id),
+                item_name: escape(&item.name),
+                period: c.period.label(),
+                deadline: c.deadline.to_string(),
+                filed: c.filed.map_or("—".into(), |f| f.to_string()),
+                light: c.light.as_str(),
+                light_label: card_word(c.light, lang),
+            });
+        }
+    }
+
+    let statuses = Status::ALL
+        .iter()
+        .map(|st| StatusCount {
+            key: st.as_str(),
+            label: status_word(*st, lang),
+            count: t.count(*st),
+        })
+        .collect();
+    let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
+    let settings = &ctx.ws.settings;
+    let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
+    for s in &listed {
+        *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
+        *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
+    }
+    SummaryData {
+        office: Office {
+            name: escape(&settings.office),
+            short: escape(settings.short()),
+        },
+        year: plan.year,
+        as_of: dates.as_of.to_string(),
+        known: dates.known.to_string(),
+        preview: dates.as_of < dec31,
+        division: division
+            .and_then(|id| plan.division(id))
+            .map(|d| DivisionView {
+                id: escape(&d.id),
+                name: escape(&d.name),
+                leader: escape(d.leader.as_ref().map_or("", |p| p.name.as_str())),
+                liaisons: escape(
+                    &d.liaisons
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(match lang {
+                            Lang::Zh => "、",
+                            Lang::En => ", ",
+                        }),
+                ),
+            }),
+        totals: TotalsView {
+            items: t.items,
+            done: t.done,
+            on_track: t.on_track,
+            behind: t.behind,
+            missed: t.missed,
+            not_reported: t.not_reported,
+            not_started: t.not_started,
+            completion_rate: percent(t.completion_rate),
+            score: score(t.score),
+            binding_items: binding.len(),
+            binding_done: binding.iter().filter(|s| s.status == Status::Done).count(),
+            entries: listed.iter().map(|s| s.entries).sum(),
+            cards_yellow: cards_by_light.get(&Light::Yellow).copied().unwrap_or(0),
+            cards_red: cards_by_light.get(&Light::Red).copied().unwrap_or(0),
+        },
+        statuses,
+        categories,
+        divisions,
+        not_done: listed
+            .iter()
+            .filter(|s| s.status != Status::Done)
+            .map(|s| item_row(plan, s, lang))
+            .collect(),
+        binding: binding.iter().map(|s| item_row(plan, s, lang)).collect(),
+        discipline,
+        cards,
+        items: listed.iter().map(|s| item_row(plan, s, lang)).collect(),
+    }
+}
+
+/// `perf summary`.
 pub fn summary(
-    _ctx: &Context,
-    _plan: &Plan,
-    _all: &[ItemStatus],
-    _dates: Dates,
-    _division: Option<&str>,
+    ctx: &Context,
+    plan: &Plan,
+    all: &[ItemStatus],
+    dates: Dates,
+    division: Option<&str>,
 ) -> Result<String> {
-    Ok(String::new())
+    let data = summary_data(ctx, plan, all, dates, division);
+    render(ctx, "summary", &data)
+}
+
+/// `2014-12-31` → `2014年12月31日`, the date form of Chinese official documents.
+fn cn_date(s: String) -> String {
+    match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+        Ok(d) => {
+            use chrono::Datelike;
+            format!("{}年{}月{}日", d.year(), d.month(), d.day())
+        }
+        Err(_) => s,
+    }
+}
+
+/// A card's name: 黄牌 / 红牌.
+fn card_word(l: Light, lang: Lang) -> &'static str {
+    match (l, lang) {
+        (Light::Red, Lang::Zh) => "红牌",
+        (_, Lang::Zh) => "黄牌",
+        (Light::Red, Lang::En) => "red card",
+        (_, Lang::En) => "yellow card",
+    }
 }

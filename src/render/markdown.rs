@@ -9,13 +9,17 @@ use rust_decimal::Decimal;
 use crate::status::round;
 
 /// Escapes user text for Markdown (inline and inside table cells).
+///
+/// Inline markers (`` ` * _ [ ] | ~ \ ``) are escaped everywhere; block markers (`# + - = >`, and
+/// `1.` / `1)`) only where they would start a block, at the very beginning of the text.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut at_line_start = true;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut chars = s.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
         match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' if chars.peek().is_some_and(|(_, n)| *n == '\n') => {}
             '\n' | '\r' => {
                 out.push_str("<br>");
                 at_line_start = true;
@@ -28,8 +32,15 @@ pub fn escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '~' | '"' | '\'' | ':' | '=' | '$' | '@' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | '+' | '-' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if digits > 0 && i == digits => {
                 out.push('\\');
                 out.push(c);
             }
@@ -66,7 +77,11 @@ mod tests {
     fn hostile_text_stays_literal() {
         let s = escape("a|b\n<script>`x` # y\r\n  z");
         assert!(!s.contains('\n'));
-        assert_eq!(s, "a\\|b<br>&lt;script&gt;\\`x\\` \\# y<br>&#32;&#32;z");
+        assert_eq!(s, "a\\|b<br>&lt;script&gt;\\`x\\` # y<br>&#32;&#32;z");
+        assert_eq!(escape("# 标题"), "\\# 标题");
+        assert_eq!(escape("1. 第一"), "1\\. 第一");
+        assert_eq!(escape("E1.1 完成 11.8%"), "E1.1 完成 11.8%");
+        assert_eq!(escape("[链接](http://x)"), "\\[链接\\](http://x)");
     }
 
     #[test]

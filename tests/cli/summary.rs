@@ -1,0 +1,201 @@
+//! `perf summary`: golden documents, agreement with `perf status`, hostile text, templates.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{copy_workspace, perf, repo};
+
+const TODAY: &str = "2026-01-01";
+
+/// Compares `text` with the checked-in file, or rewrites it when `PERF_BLESS` is set.
+fn golden(rel: &str, text: &str) {
+    let path = repo().join(rel);
+    if std::env::var_os("PERF_BLESS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{rel} is missing: run PERF_BLESS=1 cargo test"));
+    assert!(
+        want == text,
+        "{rel} differs from a fresh rendering; run PERF_BLESS=1 cargo test and review the diff"
+    );
+}
+
+#[test]
+fn checked_in_examples_match_a_fresh_rendering() {
+    for lang in ["zh", "en"] {
+        let r = perf(
+            &repo(),
+            &[
+                "--today", TODAY, "--lang", lang, "summary", "--year", "2014",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        golden(&format!("docs/examples/summary-2014.{lang}.md"), &r.stdout);
+        let r = perf(
+            &repo(),
+            &[
+                "--today",
+                TODAY,
+                "--lang",
+                lang,
+                "summary",
+                "--year",
+                "2014",
+                "--division",
+                "secretariat",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        golden(
+            &format!("docs/examples/summary-2014-secretariat.{lang}.md"),
+            &r.stdout,
+        );
+    }
+}
+
+#[test]
+fn same_inputs_give_the_same_bytes() {
+    let a = perf(&repo(), &["--today", TODAY, "summary"]);
+    let b = perf(&repo(), &["--today", TODAY, "summary"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn counts_agree_with_status_json() {
+    for as_of in [None, Some("2014-06-30")] {
+        let mut args = vec!["--today", TODAY, "--lang", "en"];
+        let mut sargs = args.clone();
+        args.extend(["summary", "--year", "2014"]);
+        sargs.extend(["status", "--year", "2014", "--format", "json"]);
+        if let Some(d) = as_of {
+            args.extend(["--as-of", d]);
+            sargs.extend(["--as-of", d]);
+        }
+        let doc = perf(&repo(), &args).stdout;
+        let status: serde_json::Value =
+            serde_json::from_str(&perf(&repo(), &sargs).stdout).unwrap();
+        let t = &status["totals"];
+        let line = format!(
+            "{} items: {} done, {} on track, {} behind, {} missed, {} not reported, {} not started.",
+            t["items"],
+            t["done"],
+            t["on_track"],
+            t["behind"],
+            t["missed"],
+            t["not_reported"],
+            t["not_started"]
+        );
+        assert!(doc.contains(&line), "summary lacks `{line}`");
+        let score = format!("score {:.2} out of 100", t["score"].as_f64().unwrap());
+        assert!(doc.contains(&score), "summary lacks `{score}`");
+        let rate = format!(
+            "Completion rate {:.1}%",
+            t["completion_rate"].as_f64().unwrap() * 100.0
+        );
+        assert!(doc.contains(&rate), "summary lacks `{rate}`");
+    }
+}
+
+/// Splits a Markdown table row on unescaped `|`.
+fn cells(row: &str) -> usize {
+    let mut n = 0;
+    let mut escaped = false;
+    for c in row.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => n += 1,
+            _ => escaped = false,
+        }
+    }
+    n
+}
+
+/// Every table row has as many cells as its header.
+fn assert_tables_intact(doc: &str) {
+    let mut header: Option<usize> = None;
+    for line in doc.lines() {
+        if line.starts_with('|') {
+            let n = cells(line);
+            match header {
+                None => header = Some(n),
+                Some(h) => assert_eq!(n, h, "row breaks its table: {line}"),
+            }
+        } else {
+            header = None;
+        }
+    }
+}
+
+#[test]
+fn hostile_notes_render_literally() {
+    let ws = copy_workspace(&repo());
+    let csv = ws.path().join("reports/2014/secretariat.csv");
+    let mut text = fs::read_to_string(&csv).unwrap();
+    text.push_str("2014-12-31,X1.1,11.9,\"# 标题 | 表格 `代码` <script>alert(1)</script>\n第二行 [链接](http://x) ***\",,林晓燕,2015-01-05\n");
+    fs::write(&csv, text).unwrap();
+    for lang in ["zh", "en"] {
+        let r = perf(ws.path(), &["--today", TODAY, "--lang", lang, "summary"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains("<script>"));
+        assert!(r.stdout.contains("&lt;script&gt;"));
+        assert!(r.stdout.contains("\\# 标题 \\| 表格 \\`代码\\` &lt;script&gt;alert(1)&lt;/script&gt;<br>第二行 \\[链接\\](http://x) \\*\\*\\*"));
+        assert_tables_intact(&r.stdout);
+    }
+}
+
+#[test]
+fn a_workspace_template_overrides_the_built_in_one() {
+    let ws = copy_workspace(&repo());
+    let dir = ws.path().join("templates/en");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("summary.md"),
+        "{{ office.short }} {{ year }}: {{ totals.done }} of {{ totals.items }} done\n",
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "市口岸办 2014: 29 of 33 done\n");
+}
+
+#[test]
+fn a_broken_template_names_its_line() {
+    let ws = copy_workspace(&repo());
+    let dir = ws.path().join("templates/en");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("summary.md"),
+        "# Report\n\n{% for x in items %}\n{{ x.id }\n",
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("templates/en/summary.md, line 4"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let ws = copy_workspace(&repo());
+    let out = ws.path().join("out.md");
+    let r = perf(
+        ws.path(),
+        &["--today", TODAY, "summary", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let written = fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        written,
+        perf(ws.path(), &["--today", TODAY, "summary"]).stdout
+    );
+    assert!(written.starts_with("# 市口岸办2014年度绩效评估报告"));
+    let _ = Path::new(&out);
+}
