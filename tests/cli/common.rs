@@ -52,7 +52,10 @@ fn copy_dir(from: &Path, to: &Path, top: bool) {
         let entry = entry.expect("entry");
         let name = entry.file_name();
         let name_s = name.to_string_lossy();
-        if top && !["perf.toml", "indicators", "reports", "templates", "docs"].contains(&name_s.as_ref()) {
+        if top
+            && !["perf.toml", "indicators", "reports", "templates", "docs"]
+                .contains(&name_s.as_ref())
+        {
             continue;
         }
         let src = entry.path();
