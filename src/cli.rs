@@ -71,6 +71,21 @@ pub enum Command {
         after_help = "Examples:\n  perf summary --year 2014\n  perf summary --year 2014 --division secretariat -o secretariat.md\n  perf summary --as-of 2014-09-30"
     )]
     Summary(SummaryArgs),
+    /// One row per item with its computed status, for spreadsheets and BI tools
+    #[command(
+        after_help = "Examples:\n  perf export --format csv --bom -o 2014.csv\n  perf export --as-of 2014-06-30 --format json"
+    )]
+    Export(ExportArgs),
+    /// Write the indicator system and responsibility table (指标体系及职责分工明细表)
+    #[command(
+        after_help = "Examples:\n  perf matrix --year 2014\n  perf matrix --lang en -o matrix.md"
+    )]
+    Matrix(MatrixArgs),
+    /// Write the monthly inspection report for the Party group (月度督查)
+    #[command(
+        after_help = "Examples:\n  perf monthly --month 2014-06\n  perf monthly --month 2014-06 -o 2014-06.md"
+    )]
+    Monthly(MonthlyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +146,48 @@ pub struct SummaryArgs {
     /// Write one division's annual report
     #[arg(long)]
     pub division: Option<String>,
+    /// Write to this file (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Evaluate as of this date
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Start CSV output with a byte-order mark, so Excel reads Chinese text correctly
+    #[arg(long)]
+    pub bom: bool,
+    /// Write to this file (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Write to this file (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonthlyArgs {
+    /// The month to inspect, like 2014-06
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: String,
     /// Write to this file (atomically) instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

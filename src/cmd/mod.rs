@@ -2,6 +2,9 @@
 //! today), the exit codes, and the dates of SPEC §5.
 
 pub mod check;
+pub mod export;
+pub mod matrix;
+pub mod monthly;
 pub mod status;
 pub mod summary;
 
@@ -163,6 +166,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             Command::Check(a) => check::run(&ctx, a),
             Command::Status(a) => status::run(&ctx, a),
             Command::Summary(a) => summary::run(&ctx, a),
+            Command::Export(a) => export::run(&ctx, a),
+            Command::Matrix(a) => matrix::run(&ctx, a),
+            Command::Monthly(a) => monthly::run(&ctx, a),
         }
     })();
     match result {

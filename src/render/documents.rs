@@ -101,7 +101,7 @@ pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Strin
 }
 
 #[derive(Debug, Serialize)]
-struct Office {
+pub(crate) struct Office {
     name: String,
     short: String,
 }
@@ -148,28 +148,28 @@ struct GroupRow {
 }
 
 #[derive(Debug, Serialize)]
-struct ItemRow {
-    id: String,
-    name: String,
-    category: String,
-    indicator: String,
-    lead: String,
-    support: String,
-    owner: String,
-    binding: bool,
-    target: String,
-    value: String,
-    expected: String,
-    status: &'static str,
-    status_label: &'static str,
-    light: &'static str,
-    light_label: &'static str,
-    score: String,
-    entries: u32,
-    cards_yellow: u32,
-    cards_red: u32,
-    last_date: String,
-    last_note: String,
+pub(crate) struct ItemRow {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub indicator: String,
+    pub lead: String,
+    pub support: String,
+    pub owner: String,
+    pub binding: bool,
+    pub target: String,
+    pub value: String,
+    pub expected: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub light: &'static str,
+    pub light_label: &'static str,
+    pub score: String,
+    pub entries: u32,
+    pub cards_yellow: u32,
+    pub cards_red: u32,
+    pub last_date: String,
+    pub last_note: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -220,11 +220,11 @@ pub struct SummaryData {
     items: Vec<ItemRow>,
 }
 
-fn division_name(plan: &Plan, id: &str) -> String {
+pub(crate) fn division_name(plan: &Plan, id: &str) -> String {
     plan.division(id).map_or(id.to_string(), |d| d.name.clone())
 }
 
-fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
+pub(crate) fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
     let item = &plan.items[s.index];
     let ind = &plan.indicators[item.indicator];
     let sep = match lang {
@@ -391,17 +391,13 @@ pub fn summary_data(
         })
         .collect();
     let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
-    let settings = &ctx.ws.settings;
     let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
     for s in &listed {
         *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
         *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
     }
     SummaryData {
-        office: Office {
-            name: escape(&settings.office),
-            short: escape(settings.short()),
-        },
+        office: office(ctx),
         year: plan.year,
         as_of: dates.as_of.to_string(),
         known: dates.known.to_string(),
@@ -467,7 +463,7 @@ pub fn summary(
 }
 
 /// `2014-12-31` → `2014年12月31日`, the date form of Chinese official documents.
-fn cn_date(s: String) -> String {
+pub(crate) fn cn_date(s: String) -> String {
     match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
         Ok(d) => {
             use chrono::Datelike;
@@ -478,11 +474,19 @@ fn cn_date(s: String) -> String {
 }
 
 /// A card's name: 黄牌 / 红牌.
-fn card_word(l: Light, lang: Lang) -> &'static str {
+pub(crate) fn card_word(l: Light, lang: Lang) -> &'static str {
     match (l, lang) {
         (Light::Red, Lang::Zh) => "红牌",
         (_, Lang::Zh) => "黄牌",
         (Light::Red, Lang::En) => "red card",
         (_, Lang::En) => "yellow card",
+    }
+}
+
+/// The office's names, escaped.
+pub(crate) fn office(ctx: &Context) -> Office {
+    Office {
+        name: escape(&ctx.ws.settings.office),
+        short: escape(ctx.ws.settings.short()),
     }
 }

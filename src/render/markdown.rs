@@ -16,6 +16,8 @@ pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut at_line_start = true;
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    // A block marker only counts when a space (or the end) follows it.
+    let spaced = |i: usize| s[i..].chars().nth(1).is_none_or(char::is_whitespace);
     let mut chars = s.chars().enumerate().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -36,11 +38,15 @@ pub fn escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '#' | '+' | '-' | '=' if i == 0 => {
+            '#' if i == 0 => {
                 out.push('\\');
                 out.push(c);
             }
-            '.' | ')' if digits > 0 && i == digits => {
+            '+' | '-' | '=' if i == 0 && spaced(0) => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if digits > 0 && i == digits && spaced(digits) => {
                 out.push('\\');
                 out.push(c);
             }
@@ -81,6 +87,9 @@ mod tests {
         assert_eq!(escape("# 标题"), "\\# 标题");
         assert_eq!(escape("1. 第一"), "1\\. 第一");
         assert_eq!(escape("E1.1 完成 11.8%"), "E1.1 完成 11.8%");
+        assert_eq!(escape("25.8 分钟"), "25.8 分钟");
+        assert_eq!(escape("-1.3%"), "-1.3%");
+        assert_eq!(escape("- 列表"), "\\- 列表");
         assert_eq!(escape("[链接](http://x)"), "\\[链接\\](http://x)");
     }
 

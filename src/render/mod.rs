@@ -2,5 +2,8 @@
 
 pub mod diagnostics;
 pub mod documents;
+pub mod export;
 pub mod markdown;
+pub mod matrix;
+pub mod monthly;
 pub mod status;

@@ -2,5 +2,5 @@
 
 mod check;
 mod common;
+mod documents;
 mod status;
-mod summary;

@@ -1,4 +1,4 @@
-//! `perf summary`: golden documents, agreement with `perf status`, hostile text, templates.
+//! Documents (`summary`, `matrix`, `monthly`): golden examples, agreement with `perf status`, hostile text, templates.
 
 use std::fs;
 use std::path::Path;
@@ -198,4 +198,79 @@ fn output_file_is_written_whole() {
     );
     assert!(written.starts_with("# 市口岸办2014年度绩效评估报告"));
     let _ = Path::new(&out);
+}
+
+#[test]
+fn monthly_dates_follow_the_reporting_deadline() {
+    // June 2014's monthly deadline is the 5th working day after 30 June: 7 July.
+    let r = perf(
+        &repo(),
+        &[
+            "--today", TODAY, "--lang", "en", "monthly", "--month", "2014-06",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Figures as of 2014-06-30, with the entries recorded by 2014-07-07")
+    );
+    assert!(r.stdout.contains("## 2. Changes since 2014-05-31"));
+    // January compares with the start of the year, when nothing was reported.
+    let r = perf(
+        &repo(),
+        &[
+            "--today", TODAY, "--lang", "en", "monthly", "--month", "2014-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("## 2. Changes since 2013-12-31"));
+    assert!(r.stdout.contains("| not started | on track |"));
+    // A month that has not begun is a usage error.
+    let r = perf(
+        &repo(),
+        &["--today", "2014-06-15", "monthly", "--month", "2014-07"],
+    );
+    assert_eq!(r.code, 2);
+    let r = perf(
+        &repo(),
+        &["--today", TODAY, "monthly", "--month", "2014-13"],
+    );
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn matrix_marks_lead_and_support() {
+    let r = perf(&repo(), &["--today", TODAY, "--lang", "en", "matrix"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // E1.1 is led by the Secretariat (first division) and supported by General Affairs (second).
+    assert!(
+        r.stdout
+            .contains("| E1.1 市政府督查事项按期办结 | ● | ○ |  |  |  |  |  |"),
+        "{}",
+        r.stdout
+    );
+    assert_tables_intact(&r.stdout);
+}
+
+#[test]
+fn export_csv_neutralises_formulas_and_keeps_numbers() {
+    let ws = copy_workspace(&repo());
+    let csv = ws.path().join("reports/2014/secretariat.csv");
+    let mut text = fs::read_to_string(&csv).unwrap();
+    text.push_str("2014-12-31,X2.1,-0.5,=HYPERLINK(\"http://x\"),,林晓燕,2015-01-05\n");
+    fs::write(&csv, text).unwrap();
+    let r = perf(
+        ws.path(),
+        &["--today", TODAY, "export", "--format", "csv", "--bom"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("\u{feff}id,name,"));
+    assert_eq!(r.stdout.lines().count(), 34);
+    let x21 = r.stdout.lines().find(|l| l.starts_with("X2.1,")).unwrap();
+    assert!(x21.contains(",-0.5,"), "{x21}");
+    assert!(x21.contains("'=HYPERLINK"), "{x21}");
+    let r = perf(ws.path(), &["--today", TODAY, "export", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 33);
+    assert_eq!(v["items"][0]["lead_name"], "规划建设处");
 }
