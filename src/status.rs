@@ -591,3 +591,653 @@ pub fn category_points(plan: &Plan, statuses: &[ItemStatus], category: &str) -> 
     }
     (points, earned)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every rule of SPEC §4 and its boundaries, one case per line.
+    //!
+    //! The calendar is plain Monday–Friday (2014 without holidays), so the deadlines are easy to
+    //! check by hand. With the default settings (monthly 5, quarterly 10 working days, red after 2):
+    //!
+    //! | period  | last day  | L          | R          |
+    //! | ------- | --------- | ---------- | ---------- |
+    //! | 2014-01 | Fri 01-31 | Fri 02-07  | Tue 02-11  |
+    //! | 2014-02 | Fri 02-28 | Fri 03-07  | Tue 03-11  |
+    //! | 2014-03 | Mon 03-31 | Mon 04-07  | Wed 04-09  |
+    //! | 2014-Q1 | Mon 03-31 | Mon 04-14  | Wed 04-16  |
+    //! | 2014-12 | Wed 12-31 | Wed 2015-01-07 | Fri 2015-01-09 |
+    //!
+    //! Items are written as a few words: `task` (the default: target 100 %, `>=`, `latest`),
+    //! `>= latest T`, `>= sum T`, `<= latest T`, `<= sum T`; `MM-DD..MM-DD` for start and due
+    //! (default the whole of 2014); `ms=MM-DD:V,…` milestones; `at-due`; cadence `m`, `q`, `h`, `y`
+    //! (default monthly); `w=W` weight. Entries are `MM-DD=V` or `MM-DD=nil`, then optionally
+    //! `@FILED` and `#FILE` (the file's index in name order); lines count from 2 in each file, in
+    //! the order written. Expectations are `status light` then any of `v=` value, `e=` expected,
+    //! `g=` gap, `s=` score (`null` for none; numbers compared after rounding to 6 places), `c=Y/R`
+    //! cards, `n=` entries, `last=` last date.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::model::{Cadence, Category, Indicator, Kind, Locs, Milestone};
+
+    const YEAR: i32 = 2014;
+
+    fn day(s: &str) -> NaiveDate {
+        let full = if s.len() == 10 {
+            s.to_string()
+        } else {
+            format!("{YEAR}-{s}")
+        };
+        full.parse().unwrap_or_else(|e| panic!("bad date {s}: {e}"))
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_else(|e| panic!("bad number {s}: {e}"))
+    }
+
+    fn base_item(id: &str) -> Item {
+        Item {
+            id: id.to_string(),
+            name: id.to_string(),
+            indicator: 0,
+            lead: "d1".to_string(),
+            support: Vec::new(),
+            former_leads: Vec::new(),
+            owner: None,
+            binding: false,
+            kind: Kind::Task,
+            target: Decimal::from(100),
+            unit: "%".to_string(),
+            direction: Direction::AtLeast,
+            measure: Measure::Latest,
+            start: day("01-01"),
+            due: day("12-31"),
+            schedule: Schedule::Linear,
+            cadence: Cadence::Monthly,
+            weight: Decimal::ONE,
+            min: None,
+            max: None,
+            milestones: Vec::new(),
+            description: None,
+            locs: Locs::default(),
+        }
+    }
+
+    /// An item from its few words (see the module's doc).
+    fn item(spec: &str) -> Item {
+        let mut it = base_item("I");
+        let mut words = spec.split_whitespace();
+        while let Some(w) = words.next() {
+            match w {
+                "task" => {}
+                ">=" | "<=" => {
+                    it.kind = Kind::Number;
+                    it.unit = "u".to_string();
+                    it.direction = if w == ">=" {
+                        Direction::AtLeast
+                    } else {
+                        Direction::AtMost
+                    };
+                    it.measure = match words.next() {
+                        Some("latest") => Measure::Latest,
+                        Some("sum") => Measure::Sum,
+                        other => panic!("measure expected, got {other:?}"),
+                    };
+                    it.target = dec(words.next().expect("target"));
+                }
+                "at-due" => it.schedule = Schedule::AtDue,
+                "m" => it.cadence = Cadence::Monthly,
+                "q" => it.cadence = Cadence::Quarterly,
+                "h" => it.cadence = Cadence::HalfYearly,
+                "y" => it.cadence = Cadence::Yearly,
+                w if w.starts_with("ms=") => {
+                    it.milestones = w[3..]
+                        .split(',')
+                        .map(|m| {
+                            let (due, v) = m.split_once(':').expect("MM-DD:V");
+                            Milestone {
+                                due: day(due),
+                                value: dec(v),
+                                note: None,
+                            }
+                        })
+                        .collect();
+                }
+                w if w.starts_with("w=") => it.weight = dec(&w[2..]),
+                w if w.contains("..") => {
+                    let (s, u) = w.split_once("..").expect("S..U");
+                    it.start = day(s);
+                    it.due = day(u);
+                }
+                other => panic!("unknown item word {other}"),
+            }
+        }
+        it
+    }
+
+    /// Entries with their file index, from their words (see the module's doc).
+    fn entries(spec: &str) -> Vec<(u32, Entry)> {
+        let mut lines: BTreeMap<u32, usize> = BTreeMap::new();
+        spec.split_whitespace()
+            .map(|w| {
+                let (w, file) = match w.split_once('#') {
+                    Some((w, f)) => (w, f.parse::<u32>().expect("file index")),
+                    None => (w, 0),
+                };
+                let (w, filed) = match w.split_once('@') {
+                    Some((w, f)) => (w, Some(day(f))),
+                    None => (w, None),
+                };
+                let (date, value) = w.split_once('=').expect("DATE=VALUE");
+                let line = lines.entry(file).or_insert(1);
+                *line += 1;
+                let entry = Entry {
+                    date: day(date),
+                    item: "I".to_string(),
+                    value: (value != "nil").then(|| dec(value)),
+                    note: format!("line {line}"),
+                    evidence: String::new(),
+                    reporter: "r".to_string(),
+                    filed,
+                    line: *line,
+                };
+                (file, entry)
+            })
+            .collect()
+    }
+
+    fn dates(as_of: &str, known: &str) -> Dates {
+        Dates {
+            as_of: day(as_of),
+            known: if known.is_empty() {
+                day(as_of)
+            } else {
+                day(known)
+            },
+        }
+    }
+
+    /// Folds and evaluates, twice: every entry into one state, and one state per file merged in
+    /// reverse order (as `scan_year` merges its threads); both must agree.
+    fn run_with(
+        item: &Item,
+        es: &[(u32, Entry)],
+        dt: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+    ) -> ItemStatus {
+        let mut one = ItemState::new(item, dt, settings, cal);
+        for (f, e) in es {
+            one.add(e, *f);
+        }
+        let files: BTreeSet<u32> = es.iter().map(|(f, _)| *f).collect();
+        let mut merged = ItemState::new(item, dt, settings, cal);
+        for file in files.iter().rev() {
+            let mut part = ItemState::new(item, dt, settings, cal);
+            for (f, e) in es.iter().rev() {
+                if f == file {
+                    part.add(e, *f);
+                }
+            }
+            merged.merge(&part);
+        }
+        let a = evaluate(0, item, &one, dt, settings);
+        let b = evaluate(0, item, &merged, dt, settings);
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "fold and merge disagree"
+        );
+        a
+    }
+
+    fn run(item_spec: &str, entry_spec: &str, as_of: &str, known: &str) -> ItemStatus {
+        run_with(
+            &item(item_spec),
+            &entries(entry_spec),
+            dates(as_of, known),
+            &Settings::default(),
+            &WorkCalendar::new(),
+        )
+    }
+
+    fn same(got: Option<Decimal>, want: &str) -> bool {
+        match want {
+            "null" => got.is_none(),
+            w => got.is_some_and(|g| round(g, 6) == dec(w)),
+        }
+    }
+
+    /// Checks one result against its expectation words; returns what differs.
+    fn differences(got: &ItemStatus, want: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut words = want.split_whitespace();
+        let status = words.next().expect("status");
+        let light = words.next().expect("light");
+        if got.status.as_str() != status {
+            out.push(format!("status {} (want {status})", got.status.as_str()));
+        }
+        if got.light.as_str() != light {
+            out.push(format!("light {} (want {light})", got.light.as_str()));
+        }
+        for w in words {
+            let (k, v) = w.split_once('=').expect("key=value");
+            let shown = |d: Option<Decimal>| d.map_or("null".to_string(), |d| d.to_string());
+            let (ok, seen) = match k {
+                "v" => (same(got.value, v), shown(got.value)),
+                "e" => (same(got.expected, v), shown(got.expected)),
+                "g" => (same(got.gap, v), shown(got.gap)),
+                "s" => (same(Some(got.score), v), shown(Some(got.score))),
+                "c" => {
+                    let c = format!("{}/{}", got.cards.yellow, got.cards.red);
+                    (c == v, c)
+                }
+                "n" => (got.entries.to_string() == v, got.entries.to_string()),
+                "last" => {
+                    let d = got.last_date.map_or("null".to_string(), |d| d.to_string());
+                    let w = if v == "null" {
+                        v.to_string()
+                    } else {
+                        day(v).to_string()
+                    };
+                    (d == w, d)
+                }
+                other => panic!("unknown expectation {other}"),
+            };
+            if !ok {
+                out.push(format!("{k} {seen} (want {v})"));
+            }
+        }
+        out
+    }
+
+    /// (name, item, entries, D, K or "" for K = D, expectation)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    fn check_all(cases: &[Case]) {
+        let mut failures = Vec::new();
+        for (name, it, es, d, k, want) in cases {
+            let got = run(it, es, d, k);
+            for diff in differences(&got, want) {
+                failures.push(format!("{name}: {diff}"));
+            }
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    #[rustfmt::skip]
+    const AT_LEAST: &[Case] = &[
+        // not_started: D < S, whatever the entries say; it scores 0.
+        ("day before start",               "task 03-01..12-31",           "02-15=50",            "02-28", "", "not_started green v=50 e=0 g=0 s=0 n=1"),
+        ("start day: e is 0",              "task 03-01..12-31",           "",                    "03-01", "", "not_reported green v=null e=0 g=0 s=0 n=0"),
+        ("an entry before start counts",   "task 03-01..12-31",           "02-20=30",            "03-31", "", "on_track green v=30 s=0.3"),
+        // done: v ≥ T, before every other rule but not_started.
+        ("done at exactly the target",     "task",                        "03-31=100",           "04-01", "", "done green v=100 s=1"),
+        ("done beats missed after due",    "task 01-01..06-30",           "06-30=100",           "12-31", "", "done green e=100 g=0 s=1"),
+        ("over the target scores 1",       ">= latest 50",                "03-31=80",            "04-01", "", "done green v=80 s=1"),
+        ("0.7 + 0.1 reaches 0.8 exactly",  ">= sum 0.8",                  "03-31=0.7 04-30=0.1", "05-01", "", "done green v=0.8 s=1"),
+        ("a later lower value undoes done", "task",                       "03-31=100 04-30=90",  "05-01", "", "on_track green v=90"),
+        // missed: D ≥ U and not done.
+        ("missed on the due day",          "task 01-01..06-30",           "06-29=90",            "06-30", "", "missed red v=90 e=100 g=10 s=0.9"),
+        ("the day before due is not",      "task 01-01..06-30",           "06-29=90",            "06-29", "", "on_track green e=99.444444 g=9.444444"),
+        ("missed without any entry",       "task 01-01..06-30",           "",                    "07-10", "", "missed red v=null s=0 n=0"),
+        ("missed with nil returns only",   "task 01-01..06-30",           "06-30=nil",           "06-30", "", "missed red v=null s=0 n=1"),
+        ("an entry after due does not count", "task 01-01..06-30",        "06-30=80 07-15=100",  "12-31", "", "missed red v=80 s=0.8 n=2 last=07-15"),
+        // Expected value: linear, milestones, at-due.
+        ("linear: e is time-proportional", "task",                        "02-28=10",            "02-28", "", "on_track green e=15.934066 g=5.934066"),
+        ("linear: whole year on due",      ">= latest 364",               "12-30=363",           "12-30", "", "on_track green e=363 g=0"),
+        ("before the first milestone: 0",  "task ms=06-30:40,09-30:70",   "03-31=5",             "06-29", "", "on_track green e=0 g=0"),
+        ("D on a milestone's due",         "task ms=06-30:40,09-30:70",   "03-31=35",            "06-30", "", "on_track green e=40 g=5"),
+        ("between milestones",             "task ms=06-30:40,09-30:70",   "03-31=35",            "09-29", "", "on_track green e=40 g=5"),
+        ("after the last milestone",       "task ms=06-30:40,09-30:70",   "09-30=70",            "12-30", "", "on_track green e=70 g=0"),
+        ("due is the implicit milestone",  "task ms=06-30:40,09-30:70",   "09-30=70",            "12-31", "", "missed red e=100 g=30"),
+        ("at-due: nothing expected",       "task at-due",                 "03-31=nil",           "12-30", "", "on_track green v=null e=0 g=0 s=0"),
+        ("at-due: T on the due day",       "task 01-01..06-30 at-due",    "03-31=10",            "06-30", "", "missed red e=100 g=90"),
+        // Gap thresholds: behind only above yellow; red only above red; rounded to 6 places first.
+        ("gap exactly yellow",             "task ms=06-30:40",            "06-01=30",            "06-30", "", "on_track green g=10"),
+        ("gap just above yellow",          "task ms=06-30:40",            "06-01=29.999999",     "06-30", "", "behind yellow g=10.000001"),
+        ("gap rounds down to yellow",      "task ms=06-30:40",            "06-01=29.9999996",    "06-30", "", "on_track green g=10"),
+        ("gap rounds half up over yellow", "task ms=06-30:40",            "06-01=29.9999995",    "06-30", "", "behind yellow g=10.000001"),
+        ("gap exactly red",                "task ms=06-30:40",            "06-01=10",            "06-30", "", "behind yellow g=30"),
+        ("gap just above red",             "task ms=06-30:40",            "06-01=9.999999",      "06-30", "", "behind red g=30.000001"),
+        ("linear gap rounds to yellow",    ">= latest 364",               "03-01=22.599999",     "03-01", "", "on_track green e=59 g=10"),
+        ("linear gap above yellow",        ">= latest 364",               "03-01=22.5999",       "03-01", "", "behind yellow e=59 g=10.000027"),
+        ("gap is never negative",          "task ms=06-30:40",            "06-01=60",            "06-30", "", "on_track green g=0 s=0.6"),
+        ("a negative value scores 0",      ">= latest 5",                 "03-31=-1.3",          "03-31", "", "behind red v=-1.3 e=1.222527 g=50.450549 s=0"),
+        // not_reported: no counted entry; its light is the worse of the gap's and the cards'.
+        ("not reported, gap green",        "task ms=06-30:40",            "",                    "01-20", "", "not_reported green v=null g=0 c=0/0"),
+        ("not reported, gap yellow",       "task",                        "",                    "02-07", "", "not_reported yellow g=10.164835 c=0/0"),
+        ("not reported, gap red",          "task ms=06-30:40",            "",                    "06-30", "", "not_reported red g=40"),
+        ("not reported, yellow card",      "task at-due",                 "",                    "02-10", "", "not_reported yellow g=0 c=1/0"),
+        ("not reported, red card",         "task at-due",                 "",                    "02-12", "", "not_reported red g=0 c=0/1"),
+        ("not reported, red gap + yellow card", "task ms=02-10:50",       "",                    "02-10", "", "not_reported red g=50 c=1/0"),
+        ("not reported: filed after K",    "task at-due",                 "01-31=10@02-13",      "02-12", "", "not_reported red v=null n=0 c=0/1"),
+        // Nil returns only: reported, but no value (v′ = 0).
+        ("nil only, on track",             "task ms=06-30:40",            "01-31=nil",           "02-01", "", "on_track green v=null g=0 s=0"),
+        ("nil only, behind",               "task ms=06-30:40",            "05-31=nil",           "06-30", "", "behind red v=null g=40 s=0"),
+        ("sum, nil only",                  ">= sum 4 h",                  "03-31=nil",           "04-01", "", "behind yellow v=0 e=0.989011 g=24.725275 s=0"),
+        ("sum, no entries",                ">= sum 4 h",                  "",                    "03-01", "", "not_reported yellow v=0 s=0 n=0"),
+        // Which entries count, and which wins for `latest`.
+        ("the greatest date wins",         "task",                        "05-31=50 04-30=80",   "06-01", "", "on_track green v=50 last=05-31"),
+        ("same date: the later line wins", "task",                        "05-31=50 05-31=40",   "06-01", "", "on_track green v=40"),
+        ("same date: the later file wins", "task",                        "05-31=50#1 05-31=60 05-31=70", "06-01", "", "on_track green v=50 n=3"),
+        ("a nil return keeps the value",   "task",                        "05-31=50 06-15=nil",  "06-20", "", "on_track green v=50 n=2 last=06-15"),
+        ("dated after D: known, not counted", "task",                     "05-31=50 07-05=90@07-05", "06-30", "07-10", "on_track green v=50 n=2 last=07-05"),
+        ("filed after K: not known",       "task",                        "05-31=50 06-20=90@07-15", "06-30", "", "on_track green v=50 n=1 last=05-31"),
+        ("filed on K: known",              "task",                        "05-31=50 06-20=90@07-15", "07-15", "", "on_track green v=90 n=2 last=06-20"),
+        ("sum adds counted values only",   ">= sum 10",                   "01-31=2 02-28=3 03-31=4@04-10", "04-01", "", "on_track green v=5 n=2"),
+    ];
+
+    #[rustfmt::skip]
+    const AT_MOST: &[Case] = &[
+        // `<=`, `sum`: an event count; no entries is 0.
+        ("sum: no entries is 0",           "<= sum 3",                    "",                    "06-30", "", "on_track green v=0 e=null g=null s=1 n=0"),
+        ("sum: done on the due day",       "<= sum 3",                    "",                    "12-31", "", "done green v=0 s=1"),
+        ("sum: the day before due",        "<= sum 3",                    "03-31=1",             "12-30", "", "on_track green v=1 s=1"),
+        ("sum: equal to T is fine",        "<= sum 3",                    "03-31=1 04-30=2",     "05-01", "", "on_track green v=3 s=1"),
+        ("sum: over T is missed at once",  "<= sum 3",                    "03-31=1 04-30=2.5",   "05-01", "", "missed red v=3.5 s=0"),
+        ("sum: over T after due",          "<= sum 3",                    "03-31=4",             "12-31", "", "missed red v=4 s=0"),
+        ("sum: nil returns only",          "<= sum 3",                    "03-31=nil 04-30=nil", "05-01", "", "on_track green v=0 s=1 n=2"),
+        ("sum: dated after D",             "<= sum 3",                    "03-31=1 07-05=5@07-05", "06-30", "07-10", "on_track green v=1 n=2"),
+        ("sum: dated after due",           "<= sum 3 01-01..06-30",       "07-15=5",             "12-31", "", "done green v=0 s=1 n=1"),
+        ("sum: filed after K",             "<= sum 3",                    "03-31=5@04-10",       "04-01", "", "on_track green v=0 n=0"),
+        ("sum: not started",               "<= sum 3 03-01..12-31",       "02-10=1",             "02-28", "", "not_started green v=1 s=0"),
+        ("sum: target 0, none",            "<= sum 0",                    "03-31=0",             "05-01", "", "on_track green v=0 s=1"),
+        ("sum: target 0, one",             "<= sum 0",                    "03-31=1",             "05-01", "", "missed red v=1 s=0"),
+        ("sum: no card light",             "<= sum 3",                    "",                    "02-12", "", "on_track green v=0 c=0/1"),
+        // `<=`, `latest`: a level that must stay within T.
+        ("latest: no value yet",           "<= latest 30",                "",                    "01-20", "", "not_reported green v=null e=null g=null s=0"),
+        ("latest: nil returns only",       "<= latest 30",                "01-10=nil",           "01-20", "", "not_reported green v=null s=0 n=1"),
+        ("latest: no value on due",        "<= latest 30 01-01..06-30",   "",                    "06-30", "", "missed red v=null s=0"),
+        ("latest: nil only on due",        "<= latest 30 01-01..06-30",   "05-31=nil",           "06-30", "", "missed red v=null s=0"),
+        ("latest: over T before due",      "<= latest 30",                "01-31=31",            "02-05", "", "behind red v=31 s=0"),
+        ("latest: over T on due",          "<= latest 30 01-01..06-30",   "05-31=31",            "06-30", "", "missed red v=31 s=0"),
+        ("latest: equal to T",             "<= latest 30",                "01-31=30",            "02-05", "", "on_track green v=30 s=1"),
+        ("latest: within T on due",        "<= latest 30 01-01..06-30",   "05-31=30",            "06-30", "", "done green v=30 s=1"),
+        ("latest: later date over T",      "<= latest 30",                "01-31=25 02-28=35",   "03-05", "", "behind red v=35"),
+        ("latest: later date back within", "<= latest 30",                "01-31=35 02-28=25",   "03-05", "", "on_track green v=25"),
+        ("latest: same date, later line",  "<= latest 30",                "01-31=25 01-31=35",   "02-05", "", "behind red v=35"),
+        ("latest: target 0",               "<= latest 0 h",               "06-30=0",             "07-01", "", "on_track green v=0 s=1"),
+        ("latest: not started",            "<= latest 30 03-01..12-31",   "02-10=40",            "02-28", "", "not_started green v=40 s=0"),
+        ("latest: value after due ignored", "<= latest 30 01-01..06-30",  "07-15=10",            "07-20", "", "missed red v=null n=1"),
+        // not_reported `<=` latest: the light is the card light.
+        ("latest: no card on L",           "<= latest 30",                "",                    "02-07", "", "not_reported green c=0/0"),
+        ("latest: yellow card",            "<= latest 30",                "",                    "02-10", "", "not_reported yellow c=1/0"),
+        ("latest: red card",               "<= latest 30",                "",                    "02-12", "", "not_reported red c=0/1"),
+        ("latest: nil return, no card",    "<= latest 30",                "01-31=nil@02-05",     "02-12", "", "not_reported green c=0/0"),
+    ];
+
+    #[rustfmt::skip]
+    const CARDS: &[Case] = &[
+        // One period (January): L = 02-07, R = 02-11.
+        ("on time: filed on L",            "<= sum 3 01-01..01-31",       "01-31=1@02-07",       "02-20", "", "done green c=0/0"),
+        ("nothing owed yet: K = L",        "<= sum 3 01-01..01-31",       "",                    "02-07", "", "done green c=0/0"),
+        ("missing, K = L + 1",             "<= sum 3 01-01..01-31",       "",                    "02-08", "", "done green c=1/0"),
+        ("missing, K = R",                 "<= sum 3 01-01..01-31",       "",                    "02-11", "", "done green c=1/0"),
+        ("missing, K after R",             "<= sum 3 01-01..01-31",       "",                    "02-12", "", "done green c=0/1"),
+        ("late: filed the day after L",    "<= sum 3 01-01..01-31",       "01-31=1@02-10",       "12-31", "", "done green c=1/0"),
+        ("late: filed on R stays yellow",  "<= sum 3 01-01..01-31",       "01-31=1@02-11",       "12-31", "", "done green c=1/0"),
+        ("late: filed after R is red",     "<= sum 3 01-01..01-31",       "01-31=1@02-12",       "02-12", "", "done green c=0/1"),
+        ("late, judged before it is known", "<= sum 3 01-01..01-31",      "01-31=1@02-12",       "02-11", "", "done green v=0 n=0 c=1/0"),
+        ("the earliest filing counts",     "<= sum 3 01-01..01-31",       "01-10=1@02-12 01-20=nil@02-05", "03-01", "", "done green c=0/0"),
+        ("a nil return is a report",       "<= sum 3 01-01..01-31",       "01-31=nil@02-07",     "03-01", "", "done green c=0/0"),
+        ("without filed: the date",        "<= sum 3 01-01..01-31",       "01-31=nil",           "03-01", "", "done green c=0/0"),
+        ("an entry of the next period",    "<= sum 3 01-01..01-31",       "02-03=nil@02-03",     "02-20", "", "done green c=0/1"),
+        ("dated after due, in the period", "<= sum 3 01-01..01-15",       "01-20=nil@01-20",     "03-01", "", "done green c=0/0"),
+        ("dated before start, in the period", "<= sum 3 01-15..01-31",    "01-05=nil@01-06",     "03-01", "", "done green c=0/0"),
+        // Periods are those overlapping [S, U]; deadlines are the calendar period's.
+        ("only periods of [S, U]",         "<= sum 3 03-01..03-31",       "",                    "12-31", "", "done green c=0/1"),
+        ("a period cut by due",            "<= sum 3 01-15..02-10",       "",                    "03-10", "", "done green c=1/1"),
+        ("quarterly: K = L",               "<= sum 3 q 01-01..03-31",     "",                    "04-14", "", "done green c=0/0"),
+        ("quarterly: K = L + 1",           "<= sum 3 q 01-01..03-31",     "",                    "04-15", "", "done green c=1/0"),
+        ("quarterly: K after R",           "<= sum 3 q 01-01..03-31",     "",                    "04-17", "", "done green c=0/1"),
+        ("judged at K, not D",             "<= sum 3 12-01..12-31",       "",                    "12-31", "2015-01-08", "done green c=1/0"),
+        ("judged at K, after R",           "<= sum 3 12-01..12-31",       "",                    "12-31", "2015-01-10", "done green c=0/1"),
+        ("December reported in January",   "<= sum 3 12-01..12-31",       "12-31=nil@2015-01-07", "12-31", "2015-03-31", "done green c=0/0"),
+        // Exemption of a `>=` item done as of the day before a period, as known by min(L, K).
+        ("done in January: rest exempt",   "task 01-01..03-31",           "01-20=100@01-25",     "05-01", "", "done green c=0/0"),
+        ("done known late: one exempt",    "task 01-01..03-31",           "01-31=100@03-20",     "05-01", "", "done green c=0/2"),
+        ("done not yet known at K",        "task 01-01..03-31",           "01-31=100@03-20",     "03-10", "", "not_reported red v=null c=1/1"),
+        ("done on a period's first day",   "task 01-01..03-31",           "02-01=100@02-01",     "05-01", "", "done green c=0/1"),
+        ("undone later: owes again",       "task 01-01..03-31",           "01-20=100@01-25 02-10=50@02-12", "05-01", "", "missed red v=50 c=0/1"),
+        ("not started the day before",     "task 02-01..03-31",           "01-20=100@01-25",     "05-01", "", "done green c=0/1"),
+        ("sum done: exempt",               ">= sum 2 01-01..03-31",       "01-10=1@01-12 01-20=1@01-25", "05-01", "", "done green v=2 c=0/0"),
+        ("no exemption for <= items",      "<= sum 3 01-01..03-31",       "01-20=1@01-25",       "05-01", "", "done green c=0/2"),
+        ("no exemption for <= latest",     "<= latest 30 01-01..03-31",   "01-20=1@01-25",       "05-01", "", "done green c=0/2"),
+    ];
+
+    #[test]
+    fn at_least_items() {
+        check_all(AT_LEAST);
+    }
+
+    #[test]
+    fn at_most_items() {
+        check_all(AT_MOST);
+    }
+
+    #[test]
+    fn reporting_cards() {
+        check_all(CARDS);
+    }
+
+    #[test]
+    fn card_periods_name_their_deadline_and_filing() {
+        let got = run("<= sum 3 01-01..03-31", "01-31=1@02-10", "05-01", "");
+        let summary: Vec<(String, NaiveDate, Option<NaiveDate>, Light)> = got
+            .card_periods
+            .iter()
+            .map(|p| (p.period.label(), p.deadline, p.filed, p.light))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "2014-01".to_string(),
+                    day("02-07"),
+                    Some(day("02-10")),
+                    Light::Yellow
+                ),
+                ("2014-02".to_string(), day("03-07"), None, Light::Red),
+                ("2014-03".to_string(), day("04-07"), None, Light::Red),
+            ]
+        );
+        assert_eq!(got.last_note.as_deref(), Some("line 2"));
+    }
+
+    #[test]
+    fn thresholds_and_deadlines_come_from_settings_and_calendar() {
+        // yellow 5, red 20: a gap of 10 is yellow; a gap of 25 is red.
+        let settings = Settings {
+            yellow: Decimal::from(5),
+            red: Decimal::from(20),
+            red_after: 1,
+            deadline: [3, 10, 15, 20],
+            ..Settings::default()
+        };
+        let it = item("task ms=06-30:40");
+        let cal = WorkCalendar::new();
+        let s = run_with(
+            &it,
+            &entries("06-01=30"),
+            dates("06-30", ""),
+            &settings,
+            &cal,
+        );
+        assert_eq!((s.status, s.light), (Status::Behind, Light::Yellow));
+        let s = run_with(
+            &it,
+            &entries("06-01=15"),
+            dates("06-30", ""),
+            &settings,
+            &cal,
+        );
+        assert_eq!((s.status, s.light), (Status::Behind, Light::Red));
+        // January: L = 3rd working day after 31 Jan = Wed 02-05; R = Thu 02-06.
+        let it = item("<= sum 3 01-01..01-31");
+        let cards = |k: &str| run_with(&it, &[], dates(k, ""), &settings, &cal).cards;
+        assert_eq!(cards("02-05"), Cards { yellow: 0, red: 0 });
+        assert_eq!(cards("02-06"), Cards { yellow: 1, red: 0 });
+        assert_eq!(cards("02-07"), Cards { yellow: 0, red: 1 });
+        // With Spring Festival holidays (31 Jan – 6 Feb) and a make-up Saturday (8 Feb):
+        // L = Fri 7, Sat 8, Mon 10, Tue 11, Wed 12 → 02-12 with 5 days; R (2 after) = 02-14.
+        let mut c = crate::model::Calendar::default();
+        let mut x = day("01-31");
+        while x <= day("02-06") {
+            c.holidays.insert(x);
+            x = x.succ_opt().expect("date");
+        }
+        c.workdays.insert(day("02-08"));
+        let cal = WorkCalendar::new().with_year(YEAR, Some(&c));
+        let settings = Settings::default();
+        let cards = |k: &str| run_with(&it, &[], dates(k, ""), &settings, &cal).cards;
+        assert_eq!(cards("02-12"), Cards { yellow: 0, red: 0 });
+        assert_eq!(cards("02-13"), Cards { yellow: 1, red: 0 });
+        assert_eq!(cards("02-14"), Cards { yellow: 1, red: 0 });
+        assert_eq!(cards("02-15"), Cards { yellow: 0, red: 1 });
+    }
+
+    #[test]
+    fn expected_value_is_exact() {
+        // 100 × 1/364 is not a finite decimal; the engine keeps 28 significant digits.
+        let it = item("task");
+        let e = expected(&it, day("01-02"));
+        assert_eq!(round(e, 6), dec("0.274725"));
+        assert_eq!(expected(&it, day("01-01")), Decimal::ZERO);
+        assert_eq!(expected(&it, day("12-31")), Decimal::from(100));
+        assert_eq!(expected(&it, day("2015-03-31")), Decimal::from(100));
+        assert_eq!(expected(&it, day("2013-12-31")), Decimal::ZERO);
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round(dec("0.0000005"), 6), dec("0.000001"));
+        assert_eq!(round(dec("-0.0000005"), 6), dec("-0.000001"));
+        assert_eq!(round(dec("2.5"), 0), dec("3"));
+        assert_eq!(round(dec("0.0000004999"), 6), dec("0"));
+    }
+
+    /// A plan of two indicators: A (60 points: a1 weight 2, a2 weight 1, a3 led by d2) and
+    /// B (40 points: b1).
+    fn small_plan() -> Plan {
+        let mut plan = Plan::default();
+        plan.year = YEAR;
+        plan.categories = vec![Category {
+            id: "c".to_string(),
+            name: "c".to_string(),
+            points: None,
+            locs: Locs::default(),
+        }];
+        for (id, points) in [("A", 60), ("B", 40)] {
+            plan.indicators.push(Indicator {
+                id: id.to_string(),
+                category: "c".to_string(),
+                name: id.to_string(),
+                points: Some(Decimal::from(points)),
+                locs: Locs::default(),
+            });
+        }
+        for (id, ind, weight, lead) in [
+            ("a1", 0, 2, "d1"),
+            ("a2", 0, 1, "d1"),
+            ("a3", 0, 1, "d2"),
+            ("b1", 1, 1, "d2"),
+        ] {
+            let mut it = base_item(id);
+            it.indicator = ind;
+            it.weight = Decimal::from(weight);
+            it.lead = lead.to_string();
+            plan.items.push(it);
+        }
+        plan.index();
+        plan
+    }
+
+    fn with(index: usize, status: Status, score: &str) -> ItemStatus {
+        ItemStatus {
+            index,
+            status,
+            light: Light::Green,
+            value: None,
+            expected: None,
+            gap: None,
+            score: dec(score),
+            entries: 0,
+            last_date: None,
+            last_note: None,
+            cards: Cards::default(),
+            card_periods: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn totals_weights_and_points() {
+        let plan = small_plan();
+        let all = [
+            with(0, Status::Done, "1"),
+            with(1, Status::Behind, "0.5"),
+            with(2, Status::NotStarted, "0"),
+            with(3, Status::OnTrack, "0.25"),
+        ];
+        let refs: Vec<&ItemStatus> = all.iter().collect();
+        let t = totals(&plan, &refs);
+        assert_eq!(
+            (
+                t.items,
+                t.done,
+                t.on_track,
+                t.behind,
+                t.missed,
+                t.not_reported,
+                t.not_started
+            ),
+            (4, 1, 1, 1, 0, 0, 1)
+        );
+        assert_eq!(t.completion_rate, dec("0.25"));
+        // A = (2×1 + 1×0.5 + 1×0) / 4 = 0.625; B = 0.25; 100 × (60×0.625 + 40×0.25) / 100 = 47.5.
+        assert_eq!(t.score, dec("47.5"));
+        // Totals over a subset cover the indicators of the listed items only.
+        let t = totals(&plan, &[&all[3]]);
+        assert_eq!((t.items, t.on_track), (1, 1));
+        assert_eq!(t.score, dec("25"));
+        let t = totals(&plan, &[&all[0], &all[1]]);
+        // A over a1, a2: (2 + 0.5) / 3.
+        assert_eq!(round(t.score, 6), dec("83.333333"));
+        assert_eq!(t.completion_rate, dec("0.5"));
+        // Nothing listed: zeros, no division by zero.
+        assert_eq!(totals(&plan, &[]), Totals::default());
+        // Categories and divisions stay in points.
+        assert_eq!(category_points(&plan, &all, "c"), (dec("100"), dec("47.5")));
+        // d1: a1 = 60 × 2/4 = 30 points, a2 = 15; earned 30 + 7.5.
+        assert_eq!(division_points(&plan, &all, "d1"), (dec("45"), dec("37.5")));
+        // d2: a3 = 15 points (not started: 0), b1 = 40 × 0.25.
+        assert_eq!(division_points(&plan, &all, "d2"), (dec("55"), dec("10")));
+    }
+
+    #[test]
+    fn totals_without_points_count_one_per_indicator() {
+        let mut plan = small_plan();
+        for ind in &mut plan.indicators {
+            ind.points = None;
+        }
+        let all = [
+            with(0, Status::Done, "1"),
+            with(1, Status::Done, "1"),
+            with(2, Status::Done, "1"),
+            with(3, Status::Missed, "0"),
+        ];
+        let refs: Vec<&ItemStatus> = all.iter().collect();
+        let t = totals(&plan, &refs);
+        assert_eq!(t.score, dec("50"));
+        assert_eq!(t.completion_rate, dec("0.75"));
+    }
+}
