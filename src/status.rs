@@ -1241,3 +1241,366 @@ mod tests {
         assert_eq!(t.completion_rate, dec("0.75"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Random plans and entries: the totals always add up and the scores stay in range.
+
+    use chrono::Days;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::calendar::Period;
+    use crate::model::{Cadence, Indicator, Kind, Locs, Milestone};
+
+    fn jan1() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2014, 1, 1).expect("date")
+    }
+
+    fn nth_day(n: u64) -> NaiveDate {
+        jan1() + Days::new(n)
+    }
+
+    fn num(units: i64, scale: u32) -> Decimal {
+        Decimal::new(units, scale)
+    }
+
+    #[derive(Debug, Clone)]
+    struct ItemSpec {
+        indicator: usize,
+        task: bool,
+        at_least: bool,
+        sum: bool,
+        target: (i64, u32),
+        start: u64,
+        len: u64,
+        cadence: usize,
+        at_due: bool,
+        milestones: Vec<(u64, i64)>,
+        weight: i64,
+    }
+
+    fn item_spec(indicators: usize) -> impl Strategy<Value = ItemSpec> {
+        (
+            0..indicators,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            (0i64..50_000, 0u32..3),
+            0u64..330,
+            1u64..365,
+            0usize..4,
+            any::<bool>(),
+            proptest::collection::vec((0u64..365, 0i64..=100), 0..4),
+            1i64..4,
+        )
+            .prop_map(
+                |(
+                    indicator,
+                    task,
+                    at_least,
+                    sum,
+                    target,
+                    start,
+                    len,
+                    cadence,
+                    at_due,
+                    milestones,
+                    weight,
+                )| {
+                    ItemSpec {
+                        indicator,
+                        task,
+                        at_least,
+                        sum,
+                        target,
+                        start,
+                        len,
+                        cadence,
+                        at_due,
+                        milestones,
+                        weight,
+                    }
+                },
+            )
+    }
+
+    /// A valid item (SPEC §2.2) from a random spec.
+    fn build(i: usize, s: &ItemSpec) -> Item {
+        let start = nth_day(s.start);
+        let due = nth_day((s.start + s.len).min(364));
+        let (kind, direction, measure, mut target) = if s.task {
+            (
+                Kind::Task,
+                Direction::AtLeast,
+                Measure::Latest,
+                Decimal::from(100),
+            )
+        } else {
+            (
+                Kind::Number,
+                if s.at_least {
+                    Direction::AtLeast
+                } else {
+                    Direction::AtMost
+                },
+                if s.sum { Measure::Sum } else { Measure::Latest },
+                num(s.target.0, s.target.1),
+            )
+        };
+        if direction == Direction::AtLeast && target <= Decimal::ZERO {
+            target = Decimal::ONE;
+        }
+        let span = (due - start).num_days() as u64;
+        // Milestones: `>=` only, not with at-due, strictly increasing dates within [S, U],
+        // non-decreasing values at most T (a percentage of it).
+        let mut milestones: Vec<Milestone> = Vec::new();
+        let at_due = s.at_due && s.milestones.is_empty();
+        if direction == Direction::AtLeast && !at_due {
+            let mut ms: Vec<(u64, i64)> = s
+                .milestones
+                .iter()
+                .map(|(d, p)| (d % (span + 1), *p))
+                .collect();
+            ms.sort_unstable();
+            ms.dedup_by_key(|m| m.0);
+            let mut pcts: Vec<i64> = ms.iter().map(|m| m.1).collect();
+            pcts.sort_unstable();
+            for ((d, _), p) in ms.iter().zip(pcts) {
+                milestones.push(Milestone {
+                    due: start + Days::new(*d),
+                    value: target * Decimal::from(p) / Decimal::from(100),
+                    note: None,
+                });
+            }
+        }
+        Item {
+            id: format!("i{i}"),
+            name: format!("i{i}"),
+            indicator: s.indicator,
+            lead: format!("d{}", i % 2),
+            support: Vec::new(),
+            former_leads: Vec::new(),
+            owner: None,
+            binding: i.is_multiple_of(3),
+            kind,
+            target,
+            unit: "u".to_string(),
+            direction,
+            measure,
+            start,
+            due,
+            schedule: if at_due && direction == Direction::AtLeast {
+                Schedule::AtDue
+            } else {
+                Schedule::Linear
+            },
+            cadence: Cadence::ALL[s.cadence],
+            weight: Decimal::from(s.weight),
+            min: None,
+            max: None,
+            milestones,
+            description: None,
+            locs: Locs::default(),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct EntrySpec {
+        item: usize,
+        date: u64,
+        value: Option<(i64, u32)>,
+        filed: Option<u64>,
+        file: u32,
+    }
+
+    fn entry_spec() -> impl Strategy<Value = EntrySpec> {
+        (
+            0usize..64,
+            0u64..365,
+            proptest::option::weighted(0.85, (-2_000i64..20_000, 0u32..3)),
+            proptest::option::of(0u64..120),
+            0u32..3,
+        )
+            .prop_map(|(item, date, value, filed, file)| EntrySpec {
+                item,
+                date,
+                value,
+                filed,
+                file,
+            })
+    }
+
+    fn plan_of(specs: &[ItemSpec], indicators: usize, points: &[Option<i64>]) -> Plan {
+        let mut plan = Plan::default();
+        plan.year = 2014;
+        for (i, p) in points.iter().enumerate().take(indicators) {
+            plan.indicators.push(Indicator {
+                id: format!("I{i}"),
+                category: "c".to_string(),
+                name: format!("I{i}"),
+                points: p.map(Decimal::from),
+                locs: Locs::default(),
+            });
+        }
+        plan.items = specs.iter().enumerate().map(|(i, s)| build(i, s)).collect();
+        plan.index();
+        plan
+    }
+
+    /// Entries of valid shape for their item: task values within 0–100, `filed` not before `date`.
+    fn entries_for(plan: &Plan, specs: &[EntrySpec]) -> Vec<(usize, u32, Entry)> {
+        let mut lines = [1usize; 3];
+        specs
+            .iter()
+            .map(|s| {
+                let index = s.item % plan.items.len();
+                let item = &plan.items[index];
+                let value = s.value.map(|(u, sc)| {
+                    let v = num(u, sc);
+                    if item.kind == Kind::Task {
+                        v.abs() % Decimal::from(101)
+                    } else {
+                        v
+                    }
+                });
+                let date = nth_day(s.date);
+                lines[s.file as usize] += 1;
+                let entry = Entry {
+                    date,
+                    item: item.id.clone(),
+                    value,
+                    note: String::new(),
+                    evidence: String::new(),
+                    reporter: "r".to_string(),
+                    filed: s.filed.map(|f| {
+                        (date + Days::new(f))
+                            .min(NaiveDate::from_ymd_opt(2015, 3, 31).expect("date"))
+                    }),
+                    line: lines[s.file as usize],
+                };
+                (index, s.file, entry)
+            })
+            .collect()
+    }
+
+    fn evaluate_all(
+        plan: &Plan,
+        entries: &[(usize, u32, Entry)],
+        dates: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+    ) -> Vec<ItemStatus> {
+        let mut states: Vec<ItemState> = plan
+            .items
+            .iter()
+            .map(|it| ItemState::new(it, dates, settings, cal))
+            .collect();
+        for (index, file, e) in entries {
+            states[*index].add(e, *file);
+        }
+        plan.items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| evaluate(i, it, &states[i], dates, settings))
+            .collect()
+    }
+
+    fn plan_strategy() -> impl Strategy<Value = (usize, Vec<Option<i64>>, Vec<ItemSpec>)> {
+        (1usize..4).prop_flat_map(|n| {
+            (
+                Just(n),
+                prop_oneof![
+                    proptest::collection::vec(Just(None), n),
+                    proptest::collection::vec((1i64..60).prop_map(Some), n),
+                ],
+                proptest::collection::vec(item_spec(n), 1..8),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn counts_add_up_and_scores_stay_in_range(
+            (n, points, items) in plan_strategy(),
+            entry_specs in proptest::collection::vec(entry_spec(), 0..40),
+            d in 0u64..365,
+            k_after in 0u64..120,
+            yellow in 0i64..40,
+            red_extra in 0i64..40,
+        ) {
+            let plan = plan_of(&items, n, &points);
+            let entries = entries_for(&plan, &entry_specs);
+            let as_of = nth_day(d);
+            let known = (as_of + Days::new(k_after)).min(NaiveDate::from_ymd_opt(2015, 3, 31).expect("date"));
+            let dates = Dates { as_of, known };
+            let settings = Settings {
+                yellow: Decimal::from(yellow),
+                red: Decimal::from(yellow + red_extra),
+                ..Settings::default()
+            };
+            let cal = WorkCalendar::new();
+            let statuses = evaluate_all(&plan, &entries, dates, &settings, &cal);
+
+            // The order of the entries does not matter (files are read on several threads).
+            let mut reversed = entries.clone();
+            reversed.reverse();
+            let again = evaluate_all(&plan, &reversed, dates, &settings, &cal);
+            prop_assert_eq!(format!("{statuses:?}"), format!("{again:?}"));
+
+            for s in &statuses {
+                let item = &plan.items[s.index];
+                prop_assert!(s.score >= Decimal::ZERO && s.score <= Decimal::ONE, "score {}", s.score);
+                if item.direction == Direction::AtLeast {
+                    let g = s.gap.expect("gap of a >= item");
+                    let e = s.expected.expect("expected of a >= item");
+                    prop_assert!(g >= Decimal::ZERO);
+                    prop_assert!(e >= Decimal::ZERO && e <= item.target, "e {} T {}", e, item.target);
+                } else {
+                    prop_assert!(s.gap.is_none() && s.expected.is_none());
+                }
+                if matches!(s.status, Status::Done | Status::OnTrack | Status::NotStarted) {
+                    prop_assert_eq!(s.light, Light::Green);
+                }
+                if s.status == Status::Missed {
+                    prop_assert_eq!(s.light, Light::Red);
+                }
+                if s.status == Status::NotStarted {
+                    prop_assert!(as_of < item.start);
+                    prop_assert_eq!(s.score, Decimal::ZERO);
+                }
+                if s.status == Status::Done && item.direction == Direction::AtLeast {
+                    prop_assert_eq!(s.score, Decimal::ONE);
+                }
+                let periods = Period::overlapping(item.cadence, item.start, item.due).len() as u32;
+                prop_assert!(s.cards.yellow + s.cards.red <= periods);
+                prop_assert_eq!(s.card_periods.len() as u32, s.cards.yellow + s.cards.red);
+                let known_entries = entries
+                    .iter()
+                    .filter(|(i, _, e)| *i == s.index && e.known_on() <= known)
+                    .count() as u32;
+                prop_assert_eq!(s.entries, known_entries);
+            }
+
+            let refs: Vec<&ItemStatus> = statuses.iter().collect();
+            let t = totals(&plan, &refs);
+            prop_assert_eq!(t.items, plan.items.len());
+            let counted: usize = Status::ALL.iter().map(|s| t.count(*s)).sum();
+            prop_assert_eq!(counted, t.items);
+            prop_assert!(t.score >= Decimal::ZERO && t.score <= Decimal::from(100), "score {}", t.score);
+            prop_assert!(t.completion_rate >= Decimal::ZERO && t.completion_rate <= Decimal::ONE);
+
+            // Any subset (here: each division's items) adds up too.
+            for div in ["d0", "d1"] {
+                let sub: Vec<&ItemStatus> = statuses.iter().filter(|s| plan.items[s.index].lead == div).collect();
+                let t = totals(&plan, &sub);
+                prop_assert_eq!(Status::ALL.iter().map(|s| t.count(*s)).sum::<usize>(), sub.len());
+                prop_assert!(t.score >= Decimal::ZERO && t.score <= Decimal::from(100));
+                let (points, earned) = division_points(&plan, &statuses, div);
+                prop_assert!(earned >= Decimal::ZERO && earned <= points);
+            }
+        }
+    }
+}
