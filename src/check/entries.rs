@@ -25,6 +25,9 @@ pub struct Rules<'a> {
     pub today: NaiveDate,
     /// `check` and `report add` refuse dates after today; status commands treat them as unknown.
     pub refuse_future: bool,
+    /// Whether every plan file could be read; when not, records are not checked against the plan
+    /// (its ids are partial), only the file's shape is.
+    pub plan_complete: bool,
 }
 
 /// A record kept for the rules that compare records of one item.
@@ -63,8 +66,8 @@ pub fn scan_file(
     mut accept: impl FnMut(usize, &Entry),
 ) -> Option<Header> {
     let plan = rules.plan;
-    let div = plan.division(division);
-    if div.is_none() {
+    let div = plan.division(division).filter(|_| rules.plan_complete);
+    if div.is_none() && rules.plan_complete {
         let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
         let guess = did_you_mean(division, ids.iter().copied());
         diags.push(
@@ -81,6 +84,16 @@ pub fn scan_file(
                 Some(g) => Text::new(
                     format!("是否应为 {g}.csv？"),
                     format!("did you mean {g}.csv?"),
+                ),
+                None if ids.is_empty() => Text::new(
+                    format!(
+                        "{} 年度的计划中还没有 [[division]]；先在 indicators/{}/ 中定义责任处",
+                        plan.year, plan.year
+                    ),
+                    format!(
+                        "the {} plan defines no [[division]] yet; define the divisions in indicators/{}/ first",
+                        plan.year, plan.year
+                    ),
                 ),
                 None => Text::new(
                     format!(
@@ -183,7 +196,12 @@ fn at(src: &Source, header: &Header, rec: &RawRecord<'_>, col: usize) -> Place {
 /// Parses a strict `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || digits.iter().any(|&i| !b[i].is_ascii_digit())
+    {
         return None;
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
@@ -402,9 +420,11 @@ fn record(
             )),
         );
     }
+    // Newline and tab are allowed; a carriage return only as part of a CRLF line end.
     if let Some(c) = note
+        .replace("\r\n", "\n")
         .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
     {
         diags.push(
             err(
@@ -590,8 +610,9 @@ fn record(
         }
     };
 
-    // Warnings about the entry's place in the item's span.
-    if let (Some(d), Some(item)) = (date, item) {
+    // Warnings about the entry's place in the item's span (a date outside the year is an error
+    // already).
+    if let (Some(d), Some(item)) = (date.filter(|d| d.year() == year), item) {
         if d > item.due {
             diags.push(Diagnostic::warning(
                 "after-due",
@@ -738,7 +759,7 @@ pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnos
         } else {
             let mut sum = Decimal::ZERO;
             for m in marks {
-                sum += m.value;
+                sum = sum.saturating_add(m.value);
                 let out = item
                     .min
                     .filter(|lo| sum < *lo)

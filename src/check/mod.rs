@@ -60,6 +60,7 @@ pub fn scan_year(
     dates: &[Dates],
 ) -> Result<YearScan> {
     let loaded = ws.load_plan(year)?;
+    let plan_complete = loaded.complete;
     let plan = loaded.plan;
     let mut diags = loaded.diags;
     plan::check(&plan, &mut diags);
@@ -71,6 +72,7 @@ pub fn scan_year(
         root: &ws.root,
         today: opts.today,
         refuse_future: opts.refuse_future,
+        plan_complete,
     };
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())

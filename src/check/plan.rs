@@ -93,16 +93,17 @@ fn unique_ids(plan: &Plan, diags: &mut Diagnostics) {
         diags,
     );
     // Division ids name files: unique ignoring case, portable to Windows.
-    let mut lower: HashMap<String, &str> = HashMap::new();
+    let mut lower: HashMap<String, &crate::model::Division> = HashMap::new();
     for d in &plan.divisions {
         let l = d.id.to_lowercase();
-        if let Some(other) = lower.get(&l) {
-            if *other != d.id {
-                diags.push(error("division-id-case", at(&d.locs, "id"), format!("责任处标识 `{}` 与 `{other}` 仅大小写不同", d.id), format!("division id `{}` differs from `{other}` only in case", d.id))
+        if let Some(first) = lower.get(&l) {
+            if first.id != d.id {
+                let (other, file, line) = (&first.id, &first.locs.file, first.locs.at("id").line);
+                diags.push(error("division-id-case", at(&d.locs, "id"), format!("责任处标识 `{}` 与 {file}:{line} 的 `{other}` 仅大小写不同", d.id), format!("division id `{}` differs only in case from `{other}` at {file}:{line}", d.id))
                     .with_help(Text::new("标识也是进度文件名，在不区分大小写的系统上会冲突", "the id is also a file name, which clashes on case-insensitive file systems")));
             }
         } else {
-            lower.insert(l.clone(), &d.id);
+            lower.insert(l.clone(), d);
         }
         if d.id.ends_with('.') || RESERVED.contains(&l.as_str()) {
             diags.push(
@@ -255,15 +256,28 @@ fn completeness(plan: &Plan, diags: &mut Diagnostics) {
             );
         }
         for p in &d.liaisons {
-            if d.former_liaisons.iter().any(|f| f.key == p.key) {
+            if let Some(f) = d.former_liaisons.iter().find(|f| f.key == p.key) {
+                // At the second occurrence, naming the first.
+                let (first, second) =
+                    if (f.place.line, f.place.column) > (p.place.line, p.place.column) {
+                        (p, f)
+                    } else {
+                        (f, p)
+                    };
                 diags.push(
                     Diagnostic::error(
                         "liaison-also-former",
                         &d.locs.file,
-                        Some(p.place.clone()),
+                        Some(second.place.clone()),
                         Text::new(
-                            format!("{} 同时列在 liaisons 和 former_liaisons 中", p.name),
-                            format!("{} is in both liaisons and former_liaisons", p.name),
+                            format!(
+                                "{} 同时列在 liaisons 和 former_liaisons 中（另一处在第 {} 行）",
+                                p.name, first.place.line
+                            ),
+                            format!(
+                                "{} is in both liaisons and former_liaisons (the other at line {})",
+                                p.name, first.place.line
+                            ),
                         ),
                     )
                     .with_help(Text::new(
@@ -317,7 +331,7 @@ fn points(plan: &Plan, diags: &mut Diagnostics) {
         diags.push(
             error(
                 "missing-points",
-                at(&ind.locs, "id"),
+                (ind.locs.file.clone(), ind.locs.header.clone()),
                 format!("指标 `{}` 没有分值，而其他指标有", ind.id),
                 format!("indicator `{}` has no points while others do", ind.id),
             )
@@ -329,7 +343,7 @@ fn points(plan: &Plan, diags: &mut Diagnostics) {
     }
     let mut total = Decimal::ZERO;
     for ind in &plan.indicators {
-        total += ind.points.unwrap_or_default();
+        total = total.saturating_add(ind.points.unwrap_or_default());
     }
     for c in &plan.categories {
         let Some(p) = c.points else { continue };
@@ -338,7 +352,7 @@ fn points(plan: &Plan, diags: &mut Diagnostics) {
             .iter()
             .filter(|i| i.category == c.id)
             .map(|i| i.points.unwrap_or_default())
-            .sum();
+            .fold(Decimal::ZERO, Decimal::saturating_add);
         if sum != p {
             diags.push(
                 error(

@@ -48,6 +48,41 @@ pub fn is_conflict_marker(line: &str) -> bool {
         .any(|m| line.starts_with(m))
 }
 
+/// A `conflict-marker` diagnostic for every git conflict marker line of `src`, in line order.
+pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
+    let text = src.text.as_str();
+    if !(text.contains("<<<<<<<") || text.contains("=======") || text.contains(">>>>>>>")) {
+        return Vec::new();
+    }
+    let csv = src.path.ends_with(".csv");
+    text.split('\n')
+        .enumerate()
+        .filter(|(_, line)| is_conflict_marker(line))
+        .map(|(i, _)| {
+            Diagnostic::error(
+                "conflict-marker",
+                &src.path,
+                Some(src.line_place(i + 1)),
+                Text::new(
+                    "git 合并冲突标记：该文件的合并没有完成",
+                    "git conflict marker: a merge of this file was left unfinished",
+                ),
+            )
+            .with_help(if csv {
+                Text::new(
+                    "保留双方新增的记录，删除 <<<<<<<、=======、>>>>>>> 三种标记行，再运行 `perf check`",
+                    "keep the entries of both sides, delete the <<<<<<<, ======= and >>>>>>> lines, then run `perf check` again",
+                )
+            } else {
+                Text::new(
+                    "在两个版本之间取舍、合并内容，删除 <<<<<<<、=======、>>>>>>> 三种标记行，再运行 `perf check`",
+                    "choose or combine the two versions, delete the <<<<<<<, ======= and >>>>>>> lines, then run `perf check` again",
+                )
+            })
+        })
+        .collect()
+}
+
 /// Reads `src`, reporting file-level and CSV-level problems, and calls `f` for every well-formed
 /// record. Returns the header when there is a usable one.
 pub fn read(
@@ -58,26 +93,12 @@ pub fn read(
     let text = src.text.as_str();
     // Conflict markers first: their lines are reported once and skipped as records.
     let mut markers = Vec::new();
-    if text.contains("<<<<<<<") || text.contains("=======") || text.contains(">>>>>>>") {
-        for (i, line) in text.split('\n').enumerate() {
-            if is_conflict_marker(line) {
-                markers.push(i + 1);
-                diags.push(
-                    Diagnostic::error(
-                        "conflict-marker",
-                        &src.path,
-                        Some(src.line_place(i + 1)),
-                        Text::new("git 合并冲突标记：该文件的合并没有完成", "git conflict marker: a merge of this file was left unfinished"),
-                    )
-                    .with_help(Text::new(
-                        "保留双方新增的记录，删除 <<<<<<<、=======、>>>>>>> 三种标记行，再运行 `perf check`",
-                        "keep the entries of both sides, delete the <<<<<<<, ======= and >>>>>>> lines, then run `perf check` again",
-                    )),
-                );
-            }
-        }
+    for d in conflict_markers(src) {
+        markers.extend(d.line());
+        diags.push(d);
     }
 
+    let open_quote = unclosed_quote(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -100,16 +121,50 @@ pub fn read(
                 break;
             }
         }
-        let pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
-        let line = pos.line() as usize;
-        let offset = pos.byte() as usize;
+        // The reader's position of a record starts at the end of the previous one: after the `\r`
+        // of a CRLF, before any blank lines. The record itself starts after those line ends, and
+        // its line is counted here, from the text, so blank lines and CRLF count as they should.
+        let mut offset = rec.position().map_or(0, |p| p.byte() as usize);
+        while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        let line = src.line_of(offset.min(text.len()));
         if markers.binary_search(&line).is_ok() {
+            continue;
+        }
+        if let Some(q) = open_quote
+            && q >= offset
+            && rdr.position().byte() as usize >= text.len()
+        {
+            saw_header_line = true;
+            diags.push(
+                Diagnostic::error(
+                    "csv-syntax",
+                    &src.path,
+                    Some(src.place(q..q + 1)),
+                    Text::new(
+                        "引号没有闭合：从这里开始的带引号字段一直延续到文件末尾",
+                        "unclosed quote: the quoted field that starts here runs to the end of the file",
+                    ),
+                )
+                .with_help(Text::new(
+                    "在字段末尾补上英文双引号；字段内的双引号要写两次（\"\"）",
+                    "close the field with a double quote; a quote inside a quoted field is written twice (\"\")",
+                )),
+            );
             continue;
         }
         let fields: Vec<&str> = rec
             .iter()
             .map(|b| std::str::from_utf8(b).unwrap_or_default())
             .collect();
+        // A line of nothing but spaces or tabs is a blank line too.
+        if fields.len() == 1
+            && fields[0].trim().is_empty()
+            && text.as_bytes().get(offset) != Some(&b'"')
+        {
+            continue;
+        }
         if !saw_header_line {
             saw_header_line = true;
             header = read_header(src, line, offset, &fields, diags);
@@ -191,15 +246,22 @@ fn read_header(
         match COLUMNS.iter().position(|c| c == name) {
             Some(col) if h.pos[col].is_some() => {
                 ok = false;
-                diags.push(Diagnostic::error(
-                    "duplicate-column",
-                    &src.path,
-                    Some(field_place(src, offset, i)),
-                    Text::new(
-                        format!("列 `{name}` 重复出现"),
-                        format!("column `{name}` appears twice"),
-                    ),
-                ));
+                let first = field_place(src, offset, h.pos[col].unwrap_or_default()).column;
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-column",
+                        &src.path,
+                        Some(field_place(src, offset, i)),
+                        Text::new(
+                            format!("列 `{name}` 重复出现，首次出现在第 {first} 列"),
+                            format!("column `{name}` appears twice, first at column {first}"),
+                        ),
+                    )
+                    .with_help(Text::new(
+                        "每列在表头中只出现一次；删去重复的一列",
+                        "each column appears once in the header; remove the repeated one",
+                    )),
+                );
             }
             Some(col) => h.pos[col] = Some(i),
             None => {
@@ -252,6 +314,35 @@ fn read_header(
         }
     }
     ok.then_some(h)
+}
+
+/// Where a quoted field starts that is still open at the end of `text`, read as the `csv` reader
+/// does (a quote opens a quoted field only at the start of a field; `""` inside one is a quote).
+fn unclosed_quote(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum S {
+        Start,
+        Field,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = S::Start;
+    let mut opened = 0;
+    for (i, b) in text.bytes().enumerate() {
+        state = match (state, b) {
+            (S::Start, b'"') => {
+                opened = i;
+                S::Quoted
+            }
+            (S::Start | S::Field | S::QuoteInQuoted, b',' | b'\r' | b'\n') => S::Start,
+            (S::Start | S::Field, _) => S::Field,
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (S::QuoteInQuoted, _) => S::Field,
+        };
+    }
+    (state == S::Quoted).then_some(opened)
 }
 
 /// Where the `index`-th physical field of the record starting at byte `offset` starts, found by
@@ -324,6 +415,43 @@ mod tests {
         assert_eq!((p.line, p.column), (2, 25));
         let p = field_place(&src, off, 5);
         assert_eq!((p.line, p.column, p.width), (2, 29, 2));
+    }
+
+    #[test]
+    fn records_are_placed_at_their_physical_lines() {
+        // CRLF line ends, blank lines and a multi-line note.
+        let src = Source::new(
+            "r.csv",
+            "date,item,value,reporter\r\n\r\n2014-01-31,E1,1,a\r\n  \n2014-02-28,E1,\"x\ny\",a\n2014-03-31,E1,3,a"
+                .into(),
+        );
+        let mut d = Diagnostics::new();
+        let mut seen = Vec::new();
+        read(&src, &mut d, |_, rec, _| {
+            let p = field_place(&src, rec.offset, 2);
+            seen.push((rec.line, p.line, p.column));
+        });
+        assert!(d.is_empty(), "{:?}", d.sorted());
+        assert_eq!(seen, [(3, 3, 15), (5, 5, 15), (7, 7, 15)]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_found_where_it_opens() {
+        assert_eq!(unclosed_quote("a,b\n1,\"x\"\"y\"\n"), None);
+        assert_eq!(unclosed_quote("a,b\n1,x\"y\n"), None);
+        assert_eq!(unclosed_quote("a,b\n1,\"x\n2,3\n"), Some(6));
+        let src = Source::new(
+            "r.csv",
+            "date,item,value,reporter\n2014-01-31,E1,\"1,a\n".into(),
+        );
+        let mut d = Diagnostics::new();
+        read(&src, &mut d, |_, _, _| panic!("no record"));
+        let list = d.sorted();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].code, list[0].line(), list[0].column()),
+            ("csv-syntax", Some(2), Some(15))
+        );
     }
 
     #[test]

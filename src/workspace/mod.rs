@@ -42,6 +42,8 @@ pub struct Workspace {
 pub struct LoadedPlan {
     pub plan: Plan,
     pub diags: Diagnostics,
+    /// Whether every plan file could be decoded and parsed.
+    pub complete: bool,
 }
 
 /// A progress file of a year: its path relative to the root and its division id.
@@ -125,15 +127,23 @@ impl Workspace {
         let mut diags = Diagnostics::new();
         let dir = self.root.join("indicators").join(year.to_string());
         let mut sources = Vec::new();
+        let mut decoded = true;
         for name in list_files(&dir, ".toml")? {
             let rel = format!("indicators/{year}/{name}");
             match read_source(&self.root, &rel)? {
                 Ok(src) => sources.push(src),
-                Err(d) => diags.push(*d),
+                Err(d) => {
+                    decoded = false;
+                    diags.push(*d);
+                }
             }
         }
-        let plan = plan::read(year, &sources, &self.settings, &mut diags);
-        Ok(LoadedPlan { plan, diags })
+        let (plan, parsed) = plan::read(year, &sources, &self.settings, &mut diags);
+        Ok(LoadedPlan {
+            plan,
+            diags,
+            complete: decoded && parsed,
+        })
     }
 
     /// The progress files of `year`, in name order.

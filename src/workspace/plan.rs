@@ -61,8 +61,15 @@ const ITEM: &[&str] = &[
 const MILESTONE: &[&str] = &["due", "value", "note"];
 const CALENDAR: &[&str] = &["holidays", "workdays"];
 
-/// Reads and merges the plan files of one year.
-pub fn read(year: i32, files: &[Source], settings: &Settings, diags: &mut Diagnostics) -> Plan {
+/// Reads and merges the plan files of one year; the flag tells whether every file could be parsed
+/// (without it, the plan is partial and rules that look ids up in it would report false problems).
+pub fn read(
+    year: i32,
+    files: &[Source],
+    settings: &Settings,
+    diags: &mut Diagnostics,
+) -> (Plan, bool) {
+    let mut complete = true;
     let mut plan = Plan::default();
     plan.year = year;
     // Where each single-definition table was first defined.
@@ -70,8 +77,11 @@ pub fn read(year: i32, files: &[Source], settings: &Settings, diags: &mut Diagno
     for src in files {
         let doc = match toml_reader::parse(src) {
             Ok(doc) => doc,
-            Err(d) => {
-                diags.push(*d);
+            Err(ds) => {
+                complete = false;
+                for d in ds {
+                    diags.push(d);
+                }
                 continue;
             }
         };
@@ -135,7 +145,21 @@ pub fn read(year: i32, files: &[Source], settings: &Settings, diags: &mut Diagno
         }
     }
     plan.index();
-    plan
+    (plan, complete)
+}
+
+/// The error for a name (of a person, a division, …) that is empty or only white space.
+fn empty_name(t: &Table<'_, '_>, key: &str, place: &Place) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-value",
+        &t.src.path,
+        Some(place.clone()),
+        Text::new(
+            format!("{} 的 `{key}` 不能为空", t.name),
+            format!("`{key}` in {} must not be empty", t.name),
+        ),
+    )
+    .with_help(Text::new("写上名称或姓名", "write the name"))
 }
 
 fn person(
@@ -145,13 +169,24 @@ fn person(
     diags: &mut Diagnostics,
 ) -> Option<Person> {
     let name = t.string(key, locs, diags)?;
-    Some(Person::new(&name, locs.at(key).clone()))
+    let p = Person::new(&name, locs.at(key).clone());
+    if p.key.is_empty() {
+        diags.push(empty_name(t, key, &p.place));
+        return None;
+    }
+    Some(p)
 }
 
 fn people(t: &Table<'_, '_>, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<Person> {
     t.strings(key, locs, diags)
         .into_iter()
         .map(|(n, p)| Person::new(&n, p))
+        .filter(|p| {
+            if p.key.is_empty() {
+                diags.push(empty_name(t, key, &p.place));
+            }
+            !p.key.is_empty()
+        })
         .collect()
 }
 
@@ -287,7 +322,11 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 fn name(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> String {
-    t.required_string("name", locs, diags).unwrap_or_default()
+    let name = t.required_string("name", locs, diags).unwrap_or_default();
+    if locs.has("name") && name.trim().is_empty() {
+        diags.push(empty_name(t, "name", locs.at("name")));
+    }
+    name
 }
 
 fn division(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Division {

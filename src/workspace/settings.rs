@@ -25,8 +25,10 @@ pub fn read(src: &Source, diags: &mut Diagnostics) -> Settings {
     let mut s = Settings::default();
     let doc = match toml_reader::parse(src) {
         Ok(doc) => doc,
-        Err(d) => {
-            diags.push(*d);
+        Err(ds) => {
+            for d in ds {
+                diags.push(d);
+            }
             return s;
         }
     };

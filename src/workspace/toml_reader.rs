@@ -18,12 +18,17 @@ use crate::workspace::source::Source;
 
 pub type Value<'i> = Spanned<DeValue<'i>>;
 
-/// Parses a TOML document; a syntax error becomes a `toml-syntax` diagnostic.
-pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Box<Diagnostic>> {
-    DeTable::parse(&src.text).map_err(|e| -> Box<Diagnostic> {
+/// Parses a TOML document; a syntax error becomes a `toml-syntax` diagnostic, or, when the file
+/// holds git conflict markers, a `conflict-marker` diagnostic for each marker line.
+pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic>> {
+    DeTable::parse(&src.text).map_err(|e| -> Vec<Diagnostic> {
+        let markers = crate::workspace::entries::conflict_markers(src);
+        if !markers.is_empty() {
+            return markers;
+        }
         let place = e.span().map(|s| src.place(s));
         let msg = e.message().trim().to_string();
-        Box::new(
+        vec![
             Diagnostic::error(
                 "toml-syntax",
                 &src.path,
@@ -37,7 +42,7 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Box<Diagnostic
                 "检查引号、括号和逗号是否成对；日期写作 2014-06-30（不加引号）",
                 "check quotes, brackets and commas; dates are written bare, like 2014-06-30",
             )),
-        )
+        ]
     })
 }
 
@@ -222,7 +227,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match v
             .get_ref()
             .as_integer()
-            .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
+            .and_then(|i| u32::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok())
         {
             Some(n) => Some(n),
             None => {
@@ -265,7 +270,12 @@ impl<'a, 'i> Table<'a, 'i> {
                 self.src,
                 t,
                 v.span(),
-                &format!("[{}.{key}]", self.name.trim_matches(['[', ']'])),
+                &if self.name.starts_with('[') {
+                    format!("[{}.{key}]", self.name.trim_matches(['[', ']']))
+                } else {
+                    // The root table is named by its file; its sub-tables by their key alone.
+                    format!("[{key}]")
+                },
             )),
             None => {
                 diags.push(self.type_error(key, v, "表", "a table"));
