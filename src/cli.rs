@@ -86,6 +86,23 @@ pub enum Command {
         after_help = "Examples:\n  perf monthly --month 2014-06\n  perf monthly --month 2014-06 -o 2014-06.md"
     )]
     Monthly(MonthlyArgs),
+    /// Add and list progress entries (for liaisons)
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Append one progress entry to the lead division's file
+    #[command(
+        after_help = "Examples:\n  perf report add E1.1 4 --note \"办结4件\" --reporter 林晓燕\n  perf report add Q1.2 --nil --note \"本月无差错（零报告）\" --period 2014-05\n  perf report add X2.1 -1.3 --date 2014-03-31 --evidence docs/2014/X2.1-q1.pdf"
+    )]
+    Add(ReportAddArgs),
+    /// List progress entries
+    #[command(
+        after_help = "Examples:\n  perf report list --division secretariat\n  perf report list --item E1.1 --from 2014-04-01 --to 2014-06-30 --format csv"
+    )]
+    List(ReportListArgs),
 }
 
 #[derive(Debug, Args)]
@@ -191,4 +208,61 @@ pub struct MonthlyArgs {
     /// Write to this file (atomically) instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportAddArgs {
+    /// The item's id, e.g. E1.1
+    pub item: Option<String>,
+    /// The value (a plain number; negative numbers are values, not options)
+    #[arg(allow_negative_numbers = true)]
+    pub value: Option<String>,
+    /// A nil return (零报告): nothing new this period; needs --note
+    #[arg(long)]
+    pub nil: bool,
+    /// What happened, in a sentence
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The day the figures hold for (default: the report due now, else today)
+    #[arg(long, value_name = "DATE", conflicts_with = "period")]
+    pub date: Option<NaiveDate>,
+    /// The period reported on: 2014-05, 2014-Q2, 2014-H1 or 2014
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// A URL or a path inside the workspace
+    #[arg(long)]
+    pub evidence: Option<String>,
+    /// Who reports (default: PERF_REPORTER, else git config user.name)
+    #[arg(long)]
+    pub reporter: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportListArgs {
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Only this division's file
+    #[arg(long)]
+    pub division: Option<String>,
+    /// Only this item's entries
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Only entries dated on or after this day
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<NaiveDate>,
+    /// Only entries dated on or before this day
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Start CSV output with a byte-order mark, so Excel reads Chinese text correctly
+    #[arg(long)]
+    pub bom: bool,
 }

@@ -5,6 +5,8 @@ pub mod check;
 pub mod export;
 pub mod matrix;
 pub mod monthly;
+pub mod report_add;
+pub mod report_list;
 pub mod status;
 pub mod summary;
 
@@ -15,7 +17,7 @@ use anyhow::{Result, bail};
 use chrono::{Datelike, NaiveDate};
 
 use crate::check::{ScanOptions, YearScan, scan_year};
-use crate::cli::{Cli, ColorArg, Command, Global, LangArg};
+use crate::cli::{Cli, ColorArg, Command, Global, LangArg, ReportCommand};
 use crate::diag::Lang;
 use crate::render::diagnostics::{self, Format};
 use crate::status::Dates;
@@ -169,6 +171,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             Command::Export(a) => export::run(&ctx, a),
             Command::Matrix(a) => matrix::run(&ctx, a),
             Command::Monthly(a) => monthly::run(&ctx, a),
+            Command::Report(ReportCommand::Add(a)) => report_add::run(&ctx, a),
+            Command::Report(ReportCommand::List(a)) => report_list::run(&ctx, a),
         }
     })();
     match result {

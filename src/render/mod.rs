@@ -7,3 +7,4 @@ pub mod markdown;
 pub mod matrix;
 pub mod monthly;
 pub mod status;
+pub mod terminal;

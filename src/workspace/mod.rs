@@ -1,6 +1,7 @@
 //! Finding the workspace and reading its files (SPEC §1): the root, `perf.toml`, the years, each
 //! year's plan files and progress files.
 
+pub mod append;
 pub mod entries;
 pub mod keys;
 pub mod plan;

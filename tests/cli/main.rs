@@ -3,4 +3,5 @@
 mod check;
 mod common;
 mod documents;
+mod report;
 mod status;

@@ -1,0 +1,160 @@
+//! Appending one record to a progress file without ever damaging it (SPEC §5.4).
+//!
+//! The new content (the old bytes untouched, a final line end added where the last line lacked one,
+//! then the new record in the file's own line-end style) is written completely to a temporary file
+//! beside the old one, flushed to disk, and renamed over it: a process killed at any moment leaves
+//! either the old file or the old file plus the new record. Concurrent runs serialise on a lock file
+//! in the reports folder, taken before the file is read.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::workspace::EnvError;
+use crate::workspace::entries::COLUMNS;
+
+/// The line-end style of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnd {
+    Lf,
+    CrLf,
+}
+
+impl LineEnd {
+    /// The style of `bytes`: that of its first line end (LF when it has none).
+    pub fn of(bytes: &[u8]) -> LineEnd {
+        match bytes.iter().position(|b| *b == b'\n') {
+            Some(i) if i > 0 && bytes[i - 1] == b'\r' => LineEnd::CrLf,
+            _ => LineEnd::Lf,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnd::Lf => "\n",
+            LineEnd::CrLf => "\r\n",
+        }
+    }
+}
+
+/// An exclusive lock on a workspace's reports folder, released when dropped.
+pub struct Lock {
+    file: File,
+}
+
+impl Lock {
+    pub fn take(dir: &Path) -> Result<Lock> {
+        fs::create_dir_all(dir)
+            .map_err(|e| EnvError(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join(".perf.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| EnvError(format!("cannot open the lock {}: {e}", path.display())))?;
+        file.lock()
+            .map_err(|e| EnvError(format!("cannot lock {}: {e}", path.display())))?;
+        Ok(Lock { file })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Where a write to `path` really goes: `path` itself, or the file a symbolic link leads to when
+/// that stays inside `root`. A link that leads outside the workspace is refused.
+pub fn resolve_target(root: &Path, path: &Path) -> Result<PathBuf> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(_) => return Ok(path.to_path_buf()),
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(path.to_path_buf());
+    }
+    let real = fs::canonicalize(path).map_err(|e| {
+        EnvError(format!(
+            "{} is a symbolic link that cannot be followed: {e}",
+            path.display()
+        ))
+    })?;
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root) {
+        return Err(EnvError(format!(
+            "{} is a symbolic link to {}, outside the workspace: perf never writes through it",
+            path.display(),
+            real.display()
+        ))
+        .into());
+    }
+    Ok(real)
+}
+
+/// The bytes of the file after appending `record` (fields in the file's column order, already
+/// CSV-encoded without a line end). A new file gets the full header, LF and no byte-order mark.
+pub fn appended(old: Option<&[u8]>, record: &str) -> Vec<u8> {
+    match old {
+        None | Some([]) => format!("{}\n{record}\n", COLUMNS.join(",")).into_bytes(),
+        Some(old) => {
+            let end = LineEnd::of(old);
+            let mut out = Vec::with_capacity(old.len() + record.len() + 4);
+            out.extend_from_slice(old);
+            if !old.ends_with(b"\n") {
+                out.extend_from_slice(end.as_str().as_bytes());
+            }
+            out.extend_from_slice(record.as_bytes());
+            out.extend_from_slice(end.as_str().as_bytes());
+            out
+        }
+    }
+}
+
+/// Writes `bytes` to `target` atomically: a temporary file beside it, flushed, renamed over it.
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| EnvError(format!("cannot write {}: {e}", target.display()));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".perf-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    if let Ok(meta) = fs::metadata(target) {
+        let _ = fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    // A testing hook: widen the window in which a process can be killed mid-write.
+    if let Some(ms) = std::env::var("PERF_TEST_WRITE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    tmp.persist(target).map_err(|e| fail(e.error))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appending_keeps_bytes_bom_and_line_ends() {
+        let old = "\u{feff}date,item\r\n2014-01-31,E1".as_bytes();
+        let new = appended(Some(old), "2014-02-28,E1");
+        assert!(new.starts_with(old));
+        assert_eq!(&new[old.len()..], b"\r\n2014-02-28,E1\r\n");
+        let lf = appended(Some(b"date,item\n"), "x");
+        assert_eq!(lf, b"date,item\nx\n");
+        let fresh = appended(None, "x");
+        assert_eq!(fresh, b"date,item,value,note,evidence,reporter,filed\nx\n");
+    }
+}
