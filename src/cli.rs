@@ -116,6 +116,10 @@ pub struct CheckArgs {
     /// Fail on warnings too
     #[arg(long)]
     pub strict: bool,
+    /// Also fail when a progress file's records are not those at the merge base with REV followed
+    /// by new ones (entries are never edited or removed)
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
