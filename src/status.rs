@@ -113,7 +113,11 @@ struct Probe {
     known: NaiveDate,
     /// `latest`: (date, file, line, value) of the winning entry with a value.
     latest: Option<(NaiveDate, u32, u32, Decimal)>,
-    sum: Decimal,
+    /// `sum`: the counted values ≥ 0 and those < 0, apart, so that a sum beyond the range of
+    /// `Decimal` saturates the same way whatever the order of the entries (files are folded on
+    /// several threads).
+    plus: Decimal,
+    minus: Decimal,
     reported: bool,
 }
 
@@ -123,7 +127,8 @@ impl Probe {
             cut,
             known,
             latest: None,
-            sum: Decimal::ZERO,
+            plus: Decimal::ZERO,
+            minus: Decimal::ZERO,
             reported: false,
         }
     }
@@ -134,7 +139,7 @@ impl Probe {
         }
         self.reported = true;
         if let Some(v) = e.value {
-            self.sum += v;
+            self.push(v);
             let key = (e.date, file, e.line as u32);
             if self.latest.is_none_or(|(d, f, l, _)| key > (d, f, l)) {
                 self.latest = Some((key.0, key.1, key.2, v));
@@ -142,9 +147,18 @@ impl Probe {
         }
     }
 
+    fn push(&mut self, v: Decimal) {
+        if v.is_sign_negative() {
+            self.minus = add(self.minus, v);
+        } else {
+            self.plus = add(self.plus, v);
+        }
+    }
+
     fn merge(&mut self, other: &Probe) {
         self.reported |= other.reported;
-        self.sum += other.sum;
+        self.plus = add(self.plus, other.plus);
+        self.minus = add(self.minus, other.minus);
         if let Some(o) = other.latest
             && self
                 .latest
@@ -157,7 +171,7 @@ impl Probe {
     fn value(&self, measure: Measure) -> Option<Decimal> {
         match measure {
             Measure::Latest => self.latest.map(|l| l.3),
-            Measure::Sum => Some(self.sum),
+            Measure::Sum => Some(add(self.plus, self.minus)),
         }
     }
 }
@@ -304,6 +318,39 @@ pub fn round(d: Decimal, dp: u32) -> Decimal {
     d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
+// Arithmetic that never panics (SPEC §5.1: no input may make `perf` panic). Exact within the
+// range of `Decimal` (28 digits), as §4 asks; beyond it, which only absurd data reaches, results
+// saturate.
+
+fn add(a: Decimal, b: Decimal) -> Decimal {
+    a.saturating_add(b)
+}
+
+fn mul(a: Decimal, b: Decimal) -> Decimal {
+    a.saturating_mul(b)
+}
+
+/// `a / b`, saturating when the quotient does not fit; 0 when `b` is 0 (never for valid data).
+fn div(a: Decimal, b: Decimal) -> Decimal {
+    if b.is_zero() {
+        return Decimal::ZERO;
+    }
+    a.checked_div(b)
+        .unwrap_or(if a.is_sign_negative() == b.is_sign_negative() {
+            Decimal::MAX
+        } else {
+            Decimal::MIN
+        })
+}
+
+/// `a × b / c`: the product first where it fits (the exact order), else `a × (b / c)`.
+fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
+    match a.checked_mul(b) {
+        Some(p) => div(p, c),
+        None => mul(a, div(b, c)),
+    }
+}
+
 /// The expected value `e` of a `>=` item on day D.
 pub fn expected(item: &Item, d: NaiveDate) -> Decimal {
     if !item.milestones.is_empty() {
@@ -329,10 +376,11 @@ pub fn expected(item: &Item, d: NaiveDate) -> Decimal {
         Schedule::Linear => {
             let total = (item.due - item.start).num_days();
             let done = (d - item.start).num_days().clamp(0, total.max(0));
-            if total <= 0 {
+            if total <= 0 || done >= total {
                 return item.target;
             }
-            item.target * Decimal::from(done) / Decimal::from(total)
+            // At most T even where 28 digits cannot hold T × days exactly.
+            mul_div(item.target, Decimal::from(done), Decimal::from(total)).min(item.target)
         }
     }
 }
@@ -403,7 +451,10 @@ pub fn evaluate(
     let (status, light) = if item.direction == Direction::AtLeast {
         let e = expected(item, d);
         let v0 = v.unwrap_or(Decimal::ZERO);
-        let g = round(((e - v0) / t * Decimal::from(100)).max(Decimal::ZERO), 6);
+        let g = round(
+            mul(div(e.saturating_sub(v0), t), Decimal::from(100)).max(Decimal::ZERO),
+            6,
+        );
         expected_v = Some(e);
         gap = Some(g);
         let gl = gap_light(g, settings);
@@ -451,7 +502,7 @@ pub fn evaluate(
     let score = if status == Status::NotStarted {
         Decimal::ZERO
     } else if item.direction == Direction::AtLeast {
-        (v.unwrap_or(Decimal::ZERO) / t).clamp(Decimal::ZERO, Decimal::ONE)
+        div(v.unwrap_or(Decimal::ZERO), t).clamp(Decimal::ZERO, Decimal::ONE)
     } else if v.is_some_and(|v| v <= t) {
         Decimal::ONE
     } else {
@@ -514,11 +565,11 @@ pub fn indicator_scores(plan: &Plan, statuses: &[&ItemStatus]) -> Vec<Option<Dec
     for s in statuses {
         let item = &plan.items[s.index];
         let e = &mut sums[item.indicator];
-        e.0 += item.weight * s.score;
-        e.1 += item.weight;
+        e.0 = add(e.0, mul(item.weight, s.score));
+        e.1 = add(e.1, item.weight);
     }
     sums.into_iter()
-        .map(|(ws, w)| (w > Decimal::ZERO).then(|| ws / w))
+        .map(|(ws, w)| (w > Decimal::ZERO).then(|| div(ws, w)))
         .collect()
 }
 
@@ -546,12 +597,12 @@ pub fn totals(plan: &Plan, statuses: &[&ItemStatus]) -> Totals {
     for (i, score) in indicator_scores(plan, statuses).into_iter().enumerate() {
         if let Some(score) = score {
             let p = indicator_points(plan, i);
-            earned += p * score;
-            total += p;
+            earned = add(earned, mul(p, score));
+            total = add(total, p);
         }
     }
     if total > Decimal::ZERO {
-        t.score = Decimal::from(100) * earned / total;
+        t.score = mul_div(Decimal::from(100), earned, total);
     }
     t
 }
@@ -560,7 +611,7 @@ pub fn totals(plan: &Plan, statuses: &[&ItemStatus]) -> Totals {
 pub fn division_points(plan: &Plan, statuses: &[ItemStatus], division: &str) -> (Decimal, Decimal) {
     let mut weights = vec![Decimal::ZERO; plan.indicators.len()];
     for item in &plan.items {
-        weights[item.indicator] += item.weight;
+        weights[item.indicator] = add(weights[item.indicator], item.weight);
     }
     let mut points = Decimal::ZERO;
     let mut earned = Decimal::ZERO;
@@ -569,9 +620,13 @@ pub fn division_points(plan: &Plan, statuses: &[ItemStatus], division: &str) -> 
         if item.lead != division || weights[item.indicator] <= Decimal::ZERO {
             continue;
         }
-        let share = indicator_points(plan, item.indicator) * item.weight / weights[item.indicator];
-        points += share;
-        earned += share * s.score;
+        let share = mul_div(
+            indicator_points(plan, item.indicator),
+            item.weight,
+            weights[item.indicator],
+        );
+        points = add(points, share);
+        earned = add(earned, mul(share, s.score));
     }
     (points, earned)
 }
@@ -585,8 +640,8 @@ pub fn category_points(plan: &Plan, statuses: &[ItemStatus], category: &str) -> 
     for (i, ind) in plan.indicators.iter().enumerate() {
         if ind.category == category {
             let p = indicator_points(plan, i);
-            points += p;
-            earned += p * scores[i].unwrap_or(Decimal::ZERO);
+            points = add(points, p);
+            earned = add(earned, mul(p, scores[i].unwrap_or(Decimal::ZERO)));
         }
     }
     (points, earned)
@@ -1015,6 +1070,23 @@ mod tests {
         ("no exemption for <= latest",     "<= latest 30 01-01..03-31",   "01-20=1@01-25",       "05-01", "", "done green c=0/2"),
     ];
 
+    /// Values beyond the range of `Decimal` (about 7.9 × 10^28) are absurd, but must not panic
+    /// (SPEC §5.1); sums saturate whatever the order of the entries.
+    #[rustfmt::skip]
+    const EXTREME: &[Case] = &[
+        ("a sum beyond the range",         ">= sum 1",                    "03-31=50000000000000000000000000000 04-30=50000000000000000000000000000", "05-01", "", "done green v=79228162514264337593543950335 s=1"),
+        ("saturation is order-free",       "<= sum 1",                    "03-31=50000000000000000000000000000#0 04-30=50000000000000000000000000000#1 05-31=-50000000000000000000000000000#2", "06-01", "", "missed red v=29228162514264337593543950335"),
+        ("a quotient beyond the range",    ">= latest 0.000001",          "03-31=79228162514264337593543950335", "04-01", "", "done green s=1"),
+        ("a gap beyond the range",         ">= latest 1",                 "03-31=-79228162514264337593543950335", "04-01", "", "behind red g=79228162514264337593543950335 s=0"),
+        ("a huge target, linear",          ">= latest 79228162514264337593543950335", "03-31=1", "07-02", "", "behind red e=39614081257132168796771975167.5 s=0"),
+        ("a huge <= target",               "<= latest 79228162514264337593543950335", "03-31=-79228162514264337593543950335", "04-01", "", "on_track green s=1"),
+    ];
+
+    #[test]
+    fn extreme_values_do_not_panic() {
+        check_all(EXTREME);
+    }
+
     #[test]
     fn at_least_items() {
         check_all(AT_LEAST);
@@ -1224,6 +1296,35 @@ mod tests {
     }
 
     #[test]
+    fn totals_with_absurd_points_and_weights_do_not_panic() {
+        let mut plan = small_plan();
+        let huge = dec("50000000000000000000000000000");
+        for ind in &mut plan.indicators {
+            ind.points = Some(huge);
+        }
+        for it in &mut plan.items {
+            it.weight = huge;
+        }
+        let all = [
+            with(0, Status::Done, "1"),
+            with(1, Status::Done, "1"),
+            with(2, Status::Missed, "0.5"),
+            with(3, Status::Done, "1"),
+        ];
+        let refs: Vec<&ItemStatus> = all.iter().collect();
+        let t = totals(&plan, &refs);
+        assert!(
+            t.score >= Decimal::ZERO && t.score <= Decimal::from(100),
+            "{}",
+            t.score
+        );
+        let (points, earned) = division_points(&plan, &all, "d1");
+        assert!(earned <= points);
+        let (points, earned) = category_points(&plan, &all, "c");
+        assert!(earned <= points);
+    }
+
+    #[test]
     fn totals_without_points_count_one_per_indicator() {
         let mut plan = small_plan();
         for ind in &mut plan.indicators {
@@ -1261,8 +1362,14 @@ mod properties {
         jan1() + Days::new(n)
     }
 
-    fn num(units: i64, scale: u32) -> Decimal {
-        Decimal::new(units, scale)
+    /// Mostly ordinary numbers (`units` with up to 2 decimals), sometimes anything that
+    /// `Decimal` holds, up to about ±7.9 × 10^28 with up to 28 decimals.
+    fn number(units: std::ops::Range<i64>) -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            9 => (units, 0u32..3).prop_map(|(u, sc)| Decimal::new(u, sc)),
+            1 => (any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>(), 0u32..29)
+                .prop_map(|(lo, mid, hi, neg, sc)| Decimal::from_parts(lo, mid, hi, neg, sc)),
+        ]
     }
 
     #[derive(Debug, Clone)]
@@ -1271,7 +1378,7 @@ mod properties {
         task: bool,
         at_least: bool,
         sum: bool,
-        target: (i64, u32),
+        target: Decimal,
         start: u64,
         len: u64,
         cadence: usize,
@@ -1286,7 +1393,7 @@ mod properties {
             any::<bool>(),
             any::<bool>(),
             any::<bool>(),
-            (0i64..50_000, 0u32..3),
+            number(0..50_000),
             0u64..330,
             1u64..365,
             0usize..4,
@@ -1345,7 +1452,7 @@ mod properties {
                     Direction::AtMost
                 },
                 if s.sum { Measure::Sum } else { Measure::Latest },
-                num(s.target.0, s.target.1),
+                s.target,
             )
         };
         if direction == Direction::AtLeast && target <= Decimal::ZERO {
@@ -1369,7 +1476,7 @@ mod properties {
             for ((d, _), p) in ms.iter().zip(pcts) {
                 milestones.push(Milestone {
                     due: start + Days::new(*d),
-                    value: target * Decimal::from(p) / Decimal::from(100),
+                    value: (target / Decimal::from(100) * Decimal::from(p)).min(target),
                     note: None,
                 });
             }
@@ -1409,7 +1516,7 @@ mod properties {
     struct EntrySpec {
         item: usize,
         date: u64,
-        value: Option<(i64, u32)>,
+        value: Option<Decimal>,
         filed: Option<u64>,
         file: u32,
     }
@@ -1418,7 +1525,7 @@ mod properties {
         (
             0usize..64,
             0u64..365,
-            proptest::option::weighted(0.85, (-2_000i64..20_000, 0u32..3)),
+            proptest::option::weighted(0.85, number(-2_000..20_000)),
             proptest::option::of(0u64..120),
             0u32..3,
         )
@@ -1456,8 +1563,7 @@ mod properties {
             .map(|s| {
                 let index = s.item % plan.items.len();
                 let item = &plan.items[index];
-                let value = s.value.map(|(u, sc)| {
-                    let v = num(u, sc);
+                let value = s.value.map(|v| {
                     if item.kind == Kind::Task {
                         v.abs() % Decimal::from(101)
                     } else {
@@ -1544,11 +1650,17 @@ mod properties {
             let cal = WorkCalendar::new();
             let statuses = evaluate_all(&plan, &entries, dates, &settings, &cal);
 
-            // The order of the entries does not matter (files are read on several threads).
-            let mut reversed = entries.clone();
-            reversed.reverse();
-            let again = evaluate_all(&plan, &reversed, dates, &settings, &cal);
-            prop_assert_eq!(format!("{statuses:?}"), format!("{again:?}"));
+            // The order of the entries does not matter (files are read on several threads) — as
+            // long as sums fit in Decimal's 28 significant digits, beyond which additions round.
+            let ordinary = entries.iter().all(|(_, _, e)| {
+                e.value.is_none_or(|v| v.scale() <= 2 && v.abs() < Decimal::from(1_000_000))
+            });
+            if ordinary {
+                let mut reversed = entries.clone();
+                reversed.reverse();
+                let again = evaluate_all(&plan, &reversed, dates, &settings, &cal);
+                prop_assert_eq!(format!("{statuses:?}"), format!("{again:?}"));
+            }
 
             for s in &statuses {
                 let item = &plan.items[s.index];

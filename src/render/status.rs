@@ -347,3 +347,37 @@ pub fn csv(plan: &Plan, items: &[&ItemStatus]) -> String {
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("number")
+    }
+
+    #[test]
+    fn numbers_are_rounded_to_six_places_half_away_from_zero() {
+        for (input, want) in [
+            ("55", "55"),
+            ("55.500", "55.5"),
+            ("0.0000005", "0.000001"),
+            ("-0.0000005", "-0.000001"),
+            ("0.0000004", "0"),
+            ("-0.0000004", "0"),
+            ("-0", "0"),
+            ("-0.000", "0"),
+            ("15.934065934065934065934065934", "15.934066"),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+        ] {
+            let got = num(dec(input));
+            assert_eq!(got.as_f64(), want.parse::<f64>().ok(), "{input}: {got}");
+            assert!(!got.to_string().starts_with("-0"), "{input}: {got}");
+        }
+    }
+}

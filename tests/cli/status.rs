@@ -813,3 +813,33 @@ fn later_filed_entries_are_not_yet_known() {
     assert_eq!(item(&later, "E4.1")["status"], "done");
     assert_eq!(item(&later, "E4.1")["last_date"], "2014-06-30");
 }
+
+#[test]
+fn a_sum_beyond_the_range_of_numbers_does_not_panic() {
+    // Two values that fit, whose sum does not (Decimal holds about 7.9 × 10^28).
+    let ws = copy_workspace(&repo());
+    let file = ws.path().join("reports/2014/general.csv");
+    let mut text = std::fs::read_to_string(&file).expect("read");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("2014-03-31,Q1.1,50000000000000000000000000000,,,周敏,2014-04-01\n");
+    text.push_str("2014-04-30,Q1.1,50000000000000000000000000000,,,周敏,2014-05-01\n");
+    std::fs::write(&file, text).expect("write");
+    for format in ["json", "table", "markdown", "csv"] {
+        let run = status_at(ws.path(), "2014-06-30", &["--format", format]);
+        assert!(!run.stderr.contains("panicked"), "{format}: {}", run.stderr);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{format}: exit {}: {}",
+            run.code,
+            run.stderr
+        );
+        if run.code == 0 && format == "json" {
+            let v = parse(&run.stdout, "huge");
+            assert_eq!(item(&v, "Q1.1")["status"], "done");
+            let s = v["totals"]["score"].as_f64().unwrap();
+            assert!((0.0..=100.0).contains(&s));
+        }
+    }
+}
