@@ -87,8 +87,30 @@ pub enum Command {
     )]
     Monthly(MonthlyArgs),
     /// Add and list progress entries (for liaisons)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  perf report add E1.1 4 --note \"办结4件\" --reporter 林晓燕\n  perf report list --division secretariat"
+    )]
     Report(ReportCommand),
+    /// Create a new workspace that passes `perf check` at once
+    #[command(
+        after_help = "Examples:\n  perf init\n  perf init jixiao --year 2015 --office 深圳市人民政府口岸办公室"
+    )]
+    Init(InitArgs),
+    /// Print a CODEOWNERS file: divisions own their progress files, the performance office the plan
+    #[command(after_help = "Examples:\n  perf codeowners > .github/CODEOWNERS")]
+    Codeowners(CodeownersArgs),
+    /// Convert GB18030/GBK files (Excel on Chinese Windows) to UTF-8 in place
+    #[command(after_help = "Examples:\n  perf fix-encoding reports/2014/secretariat.csv")]
+    FixEncoding(FixEncodingArgs),
+    /// Print shell completions
+    #[command(
+        after_help = "Examples:\n  perf completions bash > ~/.local/share/bash-completion/completions/perf\n  perf completions zsh > ~/.zfunc/_perf"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(after_help = "Examples:\n  perf man > perf.1 && man ./perf.1")]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,4 +291,37 @@ pub struct ReportListArgs {
     /// Start CSV output with a byte-order mark, so Excel reads Chinese text correctly
     #[arg(long)]
     pub bom: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the workspace (default: the current folder)
+    pub dir: Option<PathBuf>,
+    /// The plan's year (default: this year)
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// The office's full name
+    #[arg(long)]
+    pub office: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CodeownersArgs {
+    /// Only this year's divisions
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct FixEncodingArgs {
+    /// The files to convert
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -2,7 +2,10 @@
 //! today), the exit codes, and the dates of SPEC §5.
 
 pub mod check;
+pub mod codeowners;
 pub mod export;
+pub mod fix_encoding;
+pub mod init;
 pub mod matrix;
 pub mod monthly;
 pub mod report_add;
@@ -163,6 +166,32 @@ impl Context {
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let result = (|| {
+        // Commands that need no workspace.
+        match &cli.command {
+            Command::Init(a) => {
+                let today = cli
+                    .global
+                    .today
+                    .unwrap_or_else(|| chrono::Local::now().date_naive());
+                return init::run(a, today);
+            }
+            Command::FixEncoding(a) => return fix_encoding::run(a),
+            Command::Completions(a) => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                let mut buf = Vec::new();
+                clap_complete::generate(a.shell, &mut cmd, "perf", &mut buf);
+                std::io::stdout().lock().write_all(&buf)?;
+                return Ok(SUCCESS);
+            }
+            Command::Man => {
+                let cmd = <Cli as clap::CommandFactory>::command();
+                let mut buf = Vec::new();
+                clap_mangen::Man::new(cmd).render(&mut buf)?;
+                std::io::stdout().lock().write_all(&buf)?;
+                return Ok(SUCCESS);
+            }
+            _ => {}
+        }
         let ctx = Context::new(&cli.global)?;
         match &cli.command {
             Command::Check(a) => check::run(&ctx, a),
@@ -173,6 +202,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             Command::Monthly(a) => monthly::run(&ctx, a),
             Command::Report(ReportCommand::Add(a)) => report_add::run(&ctx, a),
             Command::Report(ReportCommand::List(a)) => report_list::run(&ctx, a),
+            Command::Codeowners(a) => codeowners::run(&ctx, a),
+            Command::Init(_) | Command::FixEncoding(_) | Command::Completions(_) | Command::Man => {
+                Ok(SUCCESS)
+            }
         }
     })();
     match result {

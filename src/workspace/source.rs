@@ -128,9 +128,9 @@ pub fn not_utf8(path: &str, bytes: &[u8], err: std::str::Utf8Error) -> Diagnosti
     if looks_gb {
         d.with_help(Text::new(
             format!(
-                "{path} 看起来是 GB18030/GBK 编码（中文 Windows 版 Excel 的默认编码）；请用 `iconv -f GB18030 -t UTF-8` 转换，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
+                "{path} 看起来是 GB18030/GBK 编码（中文 Windows 版 Excel 的默认编码）；请运行 `perf fix-encoding {path}` 转为 UTF-8（或 `iconv -f GB18030 -t UTF-8`），或在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
             ),
-            "the bytes decode as GB18030/GBK, which Excel writes on Chinese Windows; convert with `iconv -f GB18030 -t UTF-8`, or save from Excel as \"CSV UTF-8 (Comma delimited)\"".to_string(),
+            format!("the bytes decode as GB18030/GBK, which Excel writes on Chinese Windows; convert with `perf fix-encoding {path}` (or `iconv -f GB18030 -t UTF-8`), or save from Excel as \"CSV UTF-8 (Comma delimited)\""),
         ))
     } else {
         d.with_help(Text::new(

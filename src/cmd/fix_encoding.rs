@@ -1,0 +1,42 @@
+//! `perf fix-encoding FILE…`: converts GB18030/GBK files (what Excel writes on Chinese Windows) to
+//! UTF-8 in place, atomically, and reports what it did. A file that is already UTF-8 is left alone.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::cli::FixEncodingArgs;
+use crate::cmd::{DATA_ERROR, SUCCESS};
+use crate::workspace::EnvError;
+use crate::workspace::append::write_atomically;
+
+pub fn run(args: &FixEncodingArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.files {
+        let bytes = std::fs::read(path)
+            .map_err(|e| EnvError(format!("cannot read {}: {e}", path.display())))?;
+        if std::str::from_utf8(&bytes).is_ok() {
+            writeln!(out, "{}: already UTF-8, unchanged", path.display())?;
+            continue;
+        }
+        let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
+        if had_errors {
+            failed = true;
+            writeln!(
+                std::io::stderr(),
+                "perf: {}: neither UTF-8 nor GB18030; unchanged (save it from the program that made it as UTF-8)",
+                path.display()
+            )?;
+            continue;
+        }
+        write_atomically(path, text.as_bytes())?;
+        let lines = text.lines().count();
+        writeln!(
+            out,
+            "{}: converted from GB18030 to UTF-8 ({lines} lines)",
+            path.display()
+        )?;
+    }
+    Ok(if failed { DATA_ERROR } else { SUCCESS })
+}

@@ -1,0 +1,197 @@
+//! `perf init`, `codeowners`, `fix-encoding`, `completions`, `man`: adopting perf in an afternoon.
+
+use std::fs;
+use std::process::Command;
+
+use crate::common::{perf, repo};
+
+fn perf_in(dir: &std::path::Path, args: &[&str]) -> crate::common::Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_perf"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("PERF_ROOT")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn init_creates_a_workspace_that_passes_check_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = perf_in(
+        tmp.path(),
+        &[
+            "init",
+            "ws",
+            "--year",
+            "2015",
+            "--office",
+            "深圳市\"测试\"办公室",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ws = tmp.path().join("ws");
+    for f in [
+        "perf.toml",
+        "indicators/2015/plan.toml",
+        "reports/2015/.gitkeep",
+        ".gitattributes",
+        ".github/workflows/perf.yml",
+        ".gitlab-ci.yml",
+        ".pre-commit-config.yaml",
+    ] {
+        assert!(ws.join(f).is_file(), "{f} missing");
+    }
+    assert!(
+        fs::read_to_string(ws.join(".gitattributes"))
+            .unwrap()
+            .contains("reports/**/*.csv merge=union")
+    );
+    let gh = fs::read_to_string(ws.join(".github/workflows/perf.yml")).unwrap();
+    assert!(gh.contains("fetch-depth: 0") && gh.contains("perf check --format github --base"));
+    let gl = fs::read_to_string(ws.join(".gitlab-ci.yml")).unwrap();
+    assert!(
+        gl.contains("codequality: gl-code-quality-report.json") && gl.contains("--format gitlab")
+    );
+    let r = perf(&ws, &["--today", "2015-02-01", "check", "--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.ends_with("检查完成：0 个错误，0 个警告\n"));
+    // The example entries a liaison would add work on it too.
+    let r = perf(
+        &ws,
+        &[
+            "--today",
+            "2015-02-01",
+            "report",
+            "add",
+            "E1.1",
+            "10",
+            "--reporter",
+            "联络员姓名",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Again: refuses, names the files, changes nothing.
+    let before = fs::read(ws.join("perf.toml")).unwrap();
+    let r = perf_in(tmp.path(), &["init", "ws", "--year", "2015"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("perf.toml") && r.stderr.contains("never overwrites"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(ws.join("perf.toml")).unwrap(), before);
+}
+
+#[test]
+fn codeowners_lists_every_division_file() {
+    let r = perf(&repo(), &["codeowners"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("/indicators/ @perf-office\n"));
+    for d in [
+        "secretariat",
+        "general",
+        "planning",
+        "coordination",
+        "inspection",
+        "hkmacao",
+        "personnel",
+    ] {
+        assert!(
+            r.stdout
+                .contains(&format!("/reports/2014/{d}.csv @port-{d}\n")),
+            "{d}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    assert_eq!(
+        perf_in(tmp.path(), &["init", "ws", "--year", "2015"]).code,
+        0
+    );
+    let csv = ws.join("reports/2015/secretariat.csv");
+    let text = "date,item,value,note,evidence,reporter,filed\n2015-01-31,E1.1,10,办结督查事项,,联络员姓名,2015-02-03\n";
+    let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+    fs::write(&csv, &gbk).unwrap();
+    let r = perf(
+        &ws,
+        &[
+            "--today",
+            "2015-03-01",
+            "--lang",
+            "en",
+            "check",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("\"not-utf8\"")
+            && r.stdout
+                .contains("perf fix-encoding reports/2015/secretariat.csv"),
+        "{}",
+        r.stdout
+    );
+    let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "reports/2015/secretariat.csv: converted from GB18030 to UTF-8 (2 lines)\n"
+    );
+    assert_eq!(fs::read_to_string(&csv).unwrap(), text);
+    assert_eq!(perf(&ws, &["--today", "2015-03-01", "check"]).code, 0);
+    let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
+    assert!(r.stdout.contains("already UTF-8, unchanged"));
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let r = perf_in(&repo(), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}");
+        assert!(r.stdout.contains("summary"), "{shell}");
+    }
+    let r = perf_in(&repo(), &["man"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with(".ie") && r.stdout.contains(".TH perf 1"));
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let r = perf_in(&repo(), &["--help"]);
+    let commands = [
+        "check",
+        "status",
+        "summary",
+        "export",
+        "matrix",
+        "monthly",
+        "report",
+        "init",
+        "codeowners",
+        "fix-encoding",
+        "completions",
+        "man",
+    ];
+    for c in commands {
+        assert!(r.stdout.contains(c), "{c} missing from --help");
+        let h = perf_in(&repo(), &[c, "--help"]);
+        assert_eq!(h.code, 0, "{c}");
+        assert!(h.stdout.contains("Examples:"), "{c} --help has no example");
+    }
+    for c in ["add", "list"] {
+        let h = perf_in(&repo(), &["report", c, "--help"]);
+        assert!(h.stdout.contains("Examples:"), "report {c}");
+    }
+}
