@@ -236,7 +236,7 @@ pub struct MonthlyArgs {
     pub output: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReportAddArgs {
     /// The item's id, e.g. E1.1
     pub item: Option<String>,

@@ -8,6 +8,7 @@ pub mod fix_encoding;
 pub mod init;
 pub mod matrix;
 pub mod monthly;
+pub mod prompt;
 pub mod report_add;
 pub mod report_list;
 pub mod status;

@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::calendar::Period;
 use crate::check::{self, entries as rules};
 use crate::cli::ReportAddArgs;
-use crate::cmd::{Context, DATA_ERROR, SUCCESS};
+use crate::cmd::{Context, DATA_ERROR, SUCCESS, prompt};
 use crate::diag::{Diagnostic, Diagnostics, Lang, Severity};
 use crate::model::{Entry, Plan};
 use crate::render::diagnostics::{self, Format};
@@ -83,8 +83,11 @@ fn encode(columns: &[&str], values: &[(&str, String)]) -> String {
 }
 
 pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
-    // 1. What is missing? Without a terminal, never prompt.
+    // 1. What is missing? On a terminal, ask; otherwise never prompt.
     let reporter = reporter(ctx, args.reporter.as_deref());
+    if args.nil && args.value.is_some() {
+        return Err(EnvError("give either VALUE or --nil, not both".into()).into());
+    }
     let mut missing = Vec::new();
     if args.item.is_none() {
         missing.push("ITEM");
@@ -98,19 +101,23 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     if reporter.is_none() {
         missing.push("--reporter (or PERF_REPORTER, or git config user.name)");
     }
-    if args.nil && args.value.is_some() {
-        return Err(EnvError("give either VALUE or --nil, not both".into()).into());
-    }
-    if !missing.is_empty() {
-        let hint = if std::io::stdin().is_terminal() {
-            ""
-        } else {
-            " (not a terminal, so perf does not ask)"
-        };
-        return Err(EnvError(format!("missing arguments{hint}: {}", missing.join(", "))).into());
-    }
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let (args, reporter) = if missing.is_empty() {
+        (args.clone(), reporter.unwrap_or_default())
+    } else if terminal {
+        match ask(ctx, args, reporter)? {
+            Ok(filled) => filled,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        return Err(EnvError(format!(
+            "missing arguments (not a terminal, so perf does not ask): {}",
+            missing.join(", ")
+        ))
+        .into());
+    };
+    let args = &args;
     let item_id = args.item.clone().unwrap_or_default();
-    let reporter = reporter.unwrap_or_default();
 
     // 2. Which year's plan holds the item?
     let years: Vec<i32> = match (args.date, &args.period) {
@@ -513,4 +520,36 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
         }
     }
     Ok(SUCCESS)
+}
+
+/// Asks on the terminal for what is missing, showing the reporter's items with their current values.
+fn ask(
+    ctx: &Context,
+    args: &ReportAddArgs,
+    reporter: Option<String>,
+) -> Result<std::result::Result<(ReportAddArgs, String), i32>> {
+    let year = [ctx.today.year(), ctx.today.year() - 1]
+        .into_iter()
+        .find(|y| ctx.ws.root.join("indicators").join(y.to_string()).is_dir())
+        .ok_or_else(|| {
+            EnvError(format!(
+                "no plan for {} or {}: give ITEM, VALUE and --date",
+                ctx.today.year(),
+                ctx.today.year() - 1
+            ))
+        })?;
+    let dates = ctx.dates(year, None)?;
+    let (plan, statuses) = match crate::cmd::status::compute(ctx, year, dates)? {
+        Ok(x) => x,
+        Err(code) => return Ok(Err(code)),
+    };
+    let filled = prompt::ask_missing(
+        &plan,
+        &statuses,
+        ctx.lang,
+        args.clone(),
+        reporter,
+        &mut prompt::TerminalPrompter,
+    )?;
+    Ok(Ok(filled))
 }

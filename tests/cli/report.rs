@@ -374,3 +374,36 @@ fn list_filters_and_formats() {
     );
     assert!(r.stdout.ends_with("1 entries\n"));
 }
+
+/// Interactive mode, driven through a pseudo-terminal: the item chosen from the reporter's own
+/// division's items, the value checked as it is typed.
+#[cfg(unix)]
+#[test]
+fn interactive_mode_asks_for_what_is_missing() {
+    let ws = copy_workspace(&repo());
+    let cmd = format!(
+        "{} --root {} --today {TODAY} --lang en --color never report add --reporter 林晓燕",
+        env!("CARGO_BIN_EXE_perf"),
+        ws.path().display()
+    );
+    let mut p = rexpect::spawn(&cmd, Some(20_000)).unwrap();
+    p.exp_string("Which item?").unwrap();
+    // rexpect reads bytes as Latin-1: match the ASCII parts.
+    p.exp_string("> E1.1 ").unwrap();
+    p.exp_string("(target ").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("Value").unwrap();
+    p.send_line("3件").unwrap();
+    p.exp_string("a plain number").unwrap();
+    p.send_line("3").unwrap();
+    p.exp_string("Note").unwrap();
+    p.send_line("办结3件").unwrap();
+    p.exp_string("wrote reports/2014/secretariat.csv:57")
+        .unwrap();
+    p.exp_eof().unwrap();
+    let text = fs::read_to_string(ws.path().join(FILE)).unwrap();
+    assert!(
+        text.ends_with("2014-12-10,E1.1,3,办结3件,,林晓燕,2014-12-10\n"),
+        "{text}"
+    );
+}
