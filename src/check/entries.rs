@@ -380,7 +380,12 @@ fn record(
                 )),
             });
         }
-        Some(i) if !plan.items[i].is_led_by(&div.id) => {
+        // An item whose lead is not a division is reported once, in the plan; its entries are
+        // not blamed for it.
+        Some(i)
+            if !plan.items[i].is_led_by(&div.id)
+                && plan.division(&plan.items[i].lead).is_some() =>
+        {
             let lead = &plan.items[i].lead;
             diags.push(
                 err(
