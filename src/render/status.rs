@@ -18,6 +18,17 @@ pub fn num(d: Decimal) -> Value {
     serde_json::Number::from_str(&s).map_or(Value::Null, Value::Number)
 }
 
+/// A decimal as text, rounded to 6 places half away from zero, without trailing zeros or an
+/// exponent, and never `-0` (for CSV, where a JSON number would go through `f64`).
+pub fn num_text(d: Decimal) -> String {
+    let r = round(d, 6).normalize();
+    if r.is_zero() {
+        "0".to_string()
+    } else {
+        r.to_string()
+    }
+}
+
 fn opt_num(d: Option<Decimal>) -> Value {
     d.map_or(Value::Null, num)
 }
@@ -340,7 +351,20 @@ pub fn csv(plan: &Plan, items: &[&ItemStatus]) -> String {
                 other => other.to_string(),
             }
         };
-        let mut rec: Vec<String> = cols[..20].iter().map(|k| cell(k)).collect();
+        let item = &plan.items[s.index];
+        let text = |d: Option<Decimal>| d.map_or(String::new(), num_text);
+        let mut rec: Vec<String> = cols[..20]
+            .iter()
+            .map(|k| match *k {
+                // Decimals as exact text: a JSON number is an `f64`.
+                "target" => num_text(item.target),
+                "value" => text(s.value),
+                "expected" => text(s.expected),
+                "gap" => text(s.gap),
+                "score" => num_text(s.score),
+                k => cell(k),
+            })
+            .collect();
         rec.push(s.cards.yellow.to_string());
         rec.push(s.cards.red.to_string());
         let _ = w.write_record(&rec);
@@ -375,6 +399,7 @@ mod tests {
                 "79228162514264337593543950335",
             ),
         ] {
+            assert_eq!(num_text(dec(input)), want, "{input}");
             let got = num(dec(input));
             assert_eq!(got.as_f64(), want.parse::<f64>().ok(), "{input}: {got}");
             assert!(!got.to_string().starts_with("-0"), "{input}: {got}");

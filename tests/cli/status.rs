@@ -744,6 +744,24 @@ fn csv_has_one_row_per_item() {
             rec[pos("cards_red")].parse::<u64>().unwrap(),
             item["cards"]["red"].as_u64().unwrap()
         );
+        // Numbers are plain decimals (no exponent), equal to the JSON's.
+        for col in ["target", "value", "expected", "gap", "score"] {
+            let text = &rec[pos(col)];
+            if text.is_empty() {
+                assert!(item[col].is_null(), "{col} of {}", item["id"]);
+                continue;
+            }
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'),
+                "{col}: {text}"
+            );
+            let want = item[col].as_f64().unwrap();
+            assert!(
+                (text.parse::<f64>().unwrap() - want).abs() <= 1e-6,
+                "{col}: {text} vs {want}"
+            );
+        }
     }
 }
 
