@@ -136,8 +136,8 @@ pub fn scan_file(
                     ),
                 )
                 .with_help(Text::new(
-                    "多半是 union 合并留下的重复行；记录不可删除，重复的记录不影响完成状态",
-                    "most likely left by a union merge; entries are never removed, and a repeated record does not change the status",
+                    "多半是 union 合并留下的重复行。记录不可删除：取最新值的细项不受影响；累计（sum）类细项会重复计入，请追加一条负数更正记录",
+                    "most likely left by a union merge. Entries are never removed: a `latest` item is not affected; a `sum` item counts it twice, so add a correcting entry with the negative amount",
                 )),
             );
         } else {
