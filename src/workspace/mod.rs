@@ -3,6 +3,7 @@
 
 pub mod append;
 pub mod entries;
+pub mod git;
 pub mod keys;
 pub mod plan;
 pub mod settings;

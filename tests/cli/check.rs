@@ -1006,7 +1006,15 @@ fn every_case_of_the_battery() {
 /// The rule codes in `src/check` and `src/workspace`: every kebab-case string literal there that
 /// is passed as a code (a few literals are values, not codes).
 fn codes_in_source() -> BTreeSet<String> {
-    const NOT_CODES: &[&str] = &["at-due", "half-yearly"];
+    const NOT_CODES: &[&str] = &[
+        "at-due",
+        "half-yearly",
+        // git subcommands run by `check --base` (src/workspace/git.rs)
+        "rev-parse",
+        "merge-base",
+        "ls-tree",
+        "cat-file",
+    ];
     let mut codes = BTreeSet::new();
     for dir in ["src/check", "src/workspace"] {
         for entry in std::fs::read_dir(repo().join(dir)).expect("src dir") {
