@@ -5,6 +5,7 @@
 //! Progress files are independent, so they are read on several threads and their results merged.
 
 pub mod entries;
+pub mod history;
 pub mod plan;
 
 use std::thread;

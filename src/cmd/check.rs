@@ -4,12 +4,13 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::check::{ScanOptions, check_workspace};
+use crate::check::{ScanOptions, check_workspace, history};
 use crate::cli::CheckArgs;
 use crate::cmd::{Context, DATA_ERROR, SUCCESS};
 use crate::diag::Severity;
 use crate::render::diagnostics::{self, Format};
 use crate::workspace::EnvError;
+use crate::workspace::git::Base;
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
     if let Some(y) = args.year {
@@ -22,11 +23,19 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
             .into());
         }
     }
+    // The merge base first: without git or with a bad revision, nothing is printed but the error.
+    let base = match &args.base {
+        Some(rev) => Some(Base::find(&ctx.ws.root, rev)?),
+        None => None,
+    };
     let opts = ScanOptions {
         today: ctx.today,
         refuse_future: true,
     };
-    let diags = check_workspace(&ctx.ws, args.year, opts)?;
+    let mut diags = check_workspace(&ctx.ws, args.year, opts)?;
+    if let Some(base) = &base {
+        diags.extend(history::check(&ctx.ws, args.year, base)?);
+    }
     let failed = diags.has_errors() || (args.strict && !diags.is_empty());
     let list = diags.sorted();
     let color = ctx.color_stdout && args.format == Format::Human;

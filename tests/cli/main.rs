@@ -1,5 +1,6 @@
 //! Integration tests: the real `perf` binary run on workspaces in temporary folders.
 
+mod base;
 mod check;
 mod common;
 mod documents;
