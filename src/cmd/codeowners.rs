@@ -54,3 +54,90 @@ pub fn run(ctx: &Context, args: &CodeownersArgs) -> Result<i32> {
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(SUCCESS)
 }
+
+/// `perf check`'s view of an existing CODEOWNERS (root, `.github/` or `.gitlab/`): a warning for
+/// every pattern of `render` that the file does not give to the same owners.
+pub fn check(ctx: &Context, year: Option<i32>) -> Result<crate::diag::Diagnostics> {
+    use crate::diag::{Diagnostic, Diagnostics, Text};
+    let mut diags = Diagnostics::new();
+    let expected = render(ctx, year)?;
+    let wanted: Vec<(String, Vec<&str>)> = expected
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let pattern = parts.next()?.trim_start_matches('/').to_string();
+            Some((pattern, parts.collect()))
+        })
+        .collect();
+    for rel in ["CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS"] {
+        let Ok(text) = std::fs::read_to_string(ctx.ws.root.join(rel)) else {
+            continue;
+        };
+        let src = crate::workspace::source::Source::new(rel, text);
+        // The last line that names a pattern wins, as on the code hosts.
+        let mut have: std::collections::HashMap<String, (usize, Vec<&str>)> = Default::default();
+        for (i, line) in src.text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with('[')
+                || line.starts_with("^[")
+            {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            if let Some(p) = parts.next() {
+                have.insert(
+                    p.trim_start_matches('/').to_string(),
+                    (i + 1, parts.collect()),
+                );
+            }
+        }
+        for (pattern, owners) in &wanted {
+            let mut want = owners.clone();
+            want.sort_unstable();
+            let (place, zh, en) = match have.get(pattern) {
+                None => (
+                    None,
+                    format!(
+                        "{rel} 没有为 /{pattern} 指定负责人；按计划应为 {}",
+                        owners.join(" ")
+                    ),
+                    format!(
+                        "{rel} gives /{pattern} no owner; the plan says {}",
+                        owners.join(" ")
+                    ),
+                ),
+                Some((line, got)) => {
+                    let mut got = got.clone();
+                    got.sort_unstable();
+                    if got == want {
+                        continue;
+                    }
+                    (
+                        Some(src.line_place(*line)),
+                        format!(
+                            "{rel} 中 /{pattern} 的负责人是 {}，按计划应为 {}",
+                            got.join(" "),
+                            owners.join(" ")
+                        ),
+                        format!(
+                            "{rel} gives /{pattern} to {}, the plan says {}",
+                            got.join(" "),
+                            owners.join(" ")
+                        ),
+                    )
+                }
+            };
+            diags.push(
+                Diagnostic::warning("codeowners-mismatch", rel, place, Text::new(zh, en))
+                    .with_help(Text::new(
+                        format!("重新生成：perf codeowners > {rel}"),
+                        format!("regenerate it: perf codeowners > {rel}"),
+                    )),
+            );
+        }
+    }
+    Ok(diags)
+}

@@ -195,3 +195,69 @@ fn every_command_has_help_with_an_example() {
         assert!(h.stdout.contains("Examples:"), "report {c}");
     }
 }
+
+#[test]
+fn check_warns_when_codeowners_disagrees_with_the_plan() {
+    let ws = crate::common::copy_workspace(&repo());
+    let r = perf(ws.path(), &["codeowners"]);
+    fs::create_dir_all(ws.path().join(".github")).unwrap();
+    fs::write(ws.path().join(".github/CODEOWNERS"), &r.stdout).unwrap();
+    let r = perf(ws.path(), &["--today", "2026-01-01", "check", "--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // Another owner for one file, and one file left out.
+    let text = r#"/perf.toml @perf-office
+/indicators/ @perf-office
+/templates/ @perf-office
+/reports/2014/secretariat.csv @someone-else
+/reports/2014/general.csv @port-general
+/reports/2014/planning.csv @port-planning
+/reports/2014/coordination.csv @port-coordination
+/reports/2014/inspection.csv @port-inspection
+/reports/2014/hkmacao.csv @port-hkmacao
+"#;
+    fs::write(ws.path().join(".github/CODEOWNERS"), text).unwrap();
+    let r = perf(
+        ws.path(),
+        &[
+            "--today",
+            "2026-01-01",
+            "--lang",
+            "en",
+            "check",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "warnings alone do not fail");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let got: Vec<(String, serde_json::Value, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].clone(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, "codeowners-mismatch");
+    assert_eq!(got[0].1, serde_json::Value::Null);
+    assert!(
+        got[0].2.contains("/reports/2014/personnel.csv no owner"),
+        "{got:?}"
+    );
+    assert_eq!(got[1].1, 4);
+    assert!(
+        got[1]
+            .2
+            .contains("@someone-else, the plan says @port-secretariat"),
+        "{got:?}"
+    );
+    assert_eq!(
+        perf(ws.path(), &["--today", "2026-01-01", "check", "--strict"]).code,
+        1
+    );
+}
