@@ -760,3 +760,75 @@ fn without_git_on_the_path_it_is_a_usage_error() {
         "needs git",
     );
 }
+
+/// The adoption path end to end: `perf init` in a fresh repository passes `perf check`; a branch
+/// that appends entries passes `--base main`; one that edits an old entry fails naming its line.
+#[test]
+fn init_then_append_passes_and_an_edit_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("office");
+    std::fs::create_dir_all(&repo).unwrap();
+    let run = |args: &[&str]| perf_in(&repo, tmp.path(), None, args);
+    let init = isolated(Path::new(env!("CARGO_BIN_EXE_perf")), tmp.path())
+        .args([
+            "--today",
+            "2015-01-20",
+            "init",
+            "--year",
+            "2015",
+            "--office",
+            "测试办公室",
+        ])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    git_init(&repo);
+    assert_eq!(run(&["--today", "2015-02-10", "check"]).code, 0);
+    let add = |value: &str, today: &str| {
+        let r = run(&[
+            "--today",
+            today,
+            "report",
+            "add",
+            "E1.1",
+            value,
+            "--reporter",
+            "联络员姓名",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    add("10", "2015-02-03");
+    commit(&repo, "January");
+    git(&repo, &["checkout", "-q", "-b", "february"]);
+    add("20", "2015-03-04");
+    commit(&repo, "February");
+    let r = run(&["--today", "2015-03-10", "check", "--base", "main"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // Someone "corrects" January in place instead of adding an entry.
+    let csv = repo.join("reports/2015/secretariat.csv");
+    let text = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replacen(",10,", ",12,", 1);
+    std::fs::write(&csv, text).unwrap();
+    let r = run(&[
+        "--today",
+        "2015-03-10",
+        "--lang",
+        "en",
+        "check",
+        "--base",
+        "main",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("error[history-edited]"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("--> reports/2015/secretariat.csv:2:"),
+        "{}",
+        r.stdout
+    );
+}
