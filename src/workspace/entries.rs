@@ -98,7 +98,6 @@ pub fn read(
         diags.push(d);
     }
 
-    let open_quote = unclosed_quote(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -132,10 +131,13 @@ pub fn read(
         if markers.binary_search(&line).is_ok() {
             continue;
         }
-        if let Some(q) = open_quote
-            && q >= offset
-            && rdr.position().byte() as usize >= text.len()
+        let end = (rdr.position().byte() as usize).min(text.len());
+        // A quoted field still open at the end of the file can only be in its last record; every
+        // record starts outside quotes, so the scan starts at this record's first byte.
+        if end >= text.len()
+            && let Some(q) = text.get(offset..).and_then(unclosed_quote)
         {
+            let q = offset + q;
             saw_header_line = true;
             diags.push(
                 Diagnostic::error(
@@ -154,20 +156,18 @@ pub fn read(
             );
             continue;
         }
-        let fields: Vec<&str> = rec
-            .iter()
-            .map(|b| std::str::from_utf8(b).unwrap_or_default())
-            .collect();
+        let fields = Fields::new(text, offset, end, &rec);
         // A line of nothing but spaces or tabs is a blank line too.
         if fields.len() == 1
-            && fields[0].trim().is_empty()
+            && fields.get(0).trim().is_empty()
             && text.as_bytes().get(offset) != Some(&b'"')
         {
             continue;
         }
         if !saw_header_line {
             saw_header_line = true;
-            header = read_header(src, line, offset, &fields, diags);
+            let names: Vec<&str> = (0..fields.len()).map(|i| fields.get(i)).collect();
+            header = read_header(src, line, offset, &names, diags);
             header.as_ref()?;
             continue;
         }
@@ -197,7 +197,7 @@ pub fn read(
         let mut by_col = [""; 7];
         for (col, p) in h.pos.iter().enumerate() {
             if let Some(p) = p {
-                by_col[col] = fields[*p];
+                by_col[col] = fields.get(*p);
             }
         }
         f(
@@ -228,6 +228,51 @@ pub fn read(
         );
     }
     header
+}
+
+/// The fields of one record as text. Where no field was quoted (the usual case) the record's
+/// bytes are its fields and commas, so each field is a slice of the already validated text;
+/// otherwise the reader's unquoted copy is checked as UTF-8 (it always is: quotes and commas are
+/// ASCII).
+struct Fields<'t, 'r> {
+    text: &'t str,
+    /// Where the record starts in `text`, when its fields are verbatim there.
+    verbatim: Option<usize>,
+    rec: &'r csv::ByteRecord,
+}
+
+impl<'t, 'r> Fields<'t, 'r> {
+    fn new(text: &'t str, offset: usize, end: usize, rec: &'r csv::ByteRecord) -> Self {
+        let mut raw = end.max(offset);
+        while raw > offset && matches!(text.as_bytes()[raw - 1], b'\r' | b'\n') {
+            raw -= 1;
+        }
+        // Unquoting only ever removes bytes, so equal lengths mean nothing was unquoted.
+        let verbatim =
+            (rec.as_slice().len() + rec.len().saturating_sub(1) == raw - offset).then_some(offset);
+        Fields {
+            text,
+            verbatim,
+            rec,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rec.len()
+    }
+
+    fn get(&self, i: usize) -> &'r str
+    where
+        't: 'r,
+    {
+        let range = self.rec.range(i).unwrap_or_default();
+        if let Some(at) = self.verbatim
+            && let Some(s) = self.text.get(at + range.start + i..at + range.end + i)
+        {
+            return s;
+        }
+        std::str::from_utf8(&self.rec.as_slice()[range]).unwrap_or_default()
+    }
 }
 
 fn read_header(
@@ -433,6 +478,27 @@ mod tests {
         });
         assert!(d.is_empty(), "{:?}", d.sorted());
         assert_eq!(seen, [(3, 3, 15), (5, 5, 15), (7, 7, 15)]);
+    }
+
+    #[test]
+    fn fields_are_the_same_whether_sliced_or_unquoted() {
+        let src = Source::new(
+            "r.csv",
+            "date,item,value,note,reporter\n2014-01-31,E1,1,办结,张敏\n2014-02-28,E1,2,\"a,\"\"b\"\"\",张敏\r\n2014-03-31,E1,3,x\"y,张敏\n2014-04-30,E1,4,\"\",张敏"
+                .into(),
+        );
+        let mut d = Diagnostics::new();
+        let mut seen = Vec::new();
+        read(&src, &mut d, |_, rec, _| {
+            seen.push((
+                rec.fields[NOTE].to_string(),
+                rec.fields[REPORTER].to_string(),
+            ))
+        });
+        assert!(d.is_empty(), "{:?}", d.sorted());
+        let notes: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(notes, ["办结", "a,\"b\"", "x\"y", ""]);
+        assert!(seen.iter().all(|(_, r)| r == "张敏"));
     }
 
     #[test]
