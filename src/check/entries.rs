@@ -5,11 +5,12 @@
 //! every file has been read. Valid entries are handed to the caller (the status fold).
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::path::{Component, Path};
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
+use foldhash::fast::FixedState;
 use rust_decimal::Decimal;
 
 use crate::diag::{Diagnostic, Diagnostics, Place, Text};
@@ -52,6 +53,50 @@ impl History {
         for (k, v) in other.marks {
             self.marks.entry(k).or_default().extend(v);
         }
+    }
+
+    /// Splits off the histories of the items for which `keep` is false.
+    pub fn split(&mut self, keep: impl Fn(usize) -> bool) -> History {
+        let (kept, other) = std::mem::take(&mut self.marks)
+            .into_iter()
+            .partition(|(index, _)| keep(*index));
+        self.marks = kept;
+        History { marks: other }
+    }
+}
+
+/// What one file's records repeat, worked out once per file: whether a reporter may report for
+/// the division (names are compared after NFC normalisation), and whether an evidence path exists.
+#[derive(Default)]
+struct Memo {
+    reporters: Vec<(String, bool)>,
+    evidence: HashMap<String, bool, FixedState>,
+}
+
+impl Memo {
+    /// Remembered answers are capped, so a file of ever new names costs no more than without.
+    const CAP: usize = 64;
+
+    fn may_have_reported(&mut self, plan: &Plan, div: &Division, reporter: &str) -> bool {
+        if let Some((_, ok)) = self.reporters.iter().find(|(r, _)| r == reporter) {
+            return *ok;
+        }
+        let ok = plan.may_have_reported(div, reporter);
+        if self.reporters.len() < Self::CAP {
+            self.reporters.push((reporter.to_string(), ok));
+        }
+        ok
+    }
+
+    fn evidence_exists(&mut self, root: &Path, evidence: &str) -> bool {
+        if let Some(ok) = self.evidence.get(evidence) {
+            return *ok;
+        }
+        let ok = root.join(evidence).exists();
+        if self.evidence.len() < Self::CAP * 64 {
+            self.evidence.insert(evidence.to_string(), ok);
+        }
+        ok
     }
 }
 
@@ -114,16 +159,38 @@ pub fn scan_file(
             }),
         );
     }
-    let mut seen: HashMap<u64, usize> = HashMap::new();
+    // Duplicates: a record whose fields equal an earlier record's, found by a hash of its fields.
+    let mut seen: HashMap<u64, usize, FixedState> = HashMap::default();
+    let mut memo = Memo::default();
+    // One entry, refilled for every record, so that a valid record costs no allocation.
+    let mut entry = Entry {
+        date: NaiveDate::MIN,
+        item: String::new(),
+        value: None,
+        note: String::new(),
+        evidence: String::new(),
+        reporter: String::new(),
+        filed: None,
+        line: 0,
+    };
     let header = entries::read(src, diags, |header, rec, diags| {
         let Some(div) = div else { return };
-        let Some(entry) = record(rules, src, div, header, rec, diags) else {
+        let mut problems = Diagnostics::new();
+        let index = record(
+            rules,
+            src,
+            div,
+            header,
+            rec,
+            &mut memo,
+            &mut problems,
+            &mut entry,
+        );
+        diags.extend(problems);
+        let Some(index) = index else {
             return;
         };
-        // Duplicates: a record whose fields equal an earlier record's.
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        rec.fields.hash(&mut h);
-        let key = h.finish();
+        let key = FixedState::default().hash_one(rec.fields);
         if let Some(first) = seen.get(&key) {
             diags.push(
                 Diagnostic::warning(
@@ -143,9 +210,6 @@ pub fn scan_file(
         } else {
             seen.insert(key, rec.line);
         }
-        let Some(index) = plan.item(&entry.item) else {
-            return;
-        };
         let item = &plan.items[index];
         let bounded_sum =
             item.measure == Measure::Sum && (item.min.is_some() || item.max.is_some());
@@ -204,7 +268,9 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    let number =
+        |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
 }
 
 /// Help for a date that is not `YYYY-MM-DD`, showing the ISO form of an Excel-style date.
@@ -279,19 +345,22 @@ fn err(code: &'static str, src: &Source, place: Place, zh: String, en: String) -
     Diagnostic::error(code, &src.path, Some(place), Text::new(zh, en))
 }
 
-/// Validates one record; returns the entry when it has no error.
+/// Validates one record into `diags` (which starts empty); when it has no error, fills `entry` with
+/// it and returns its item's index.
+#[allow(clippy::too_many_arguments)]
 fn record(
     rules: &Rules<'_>,
     src: &Source,
     div: &Division,
     header: &Header,
     rec: &RawRecord<'_>,
+    memo: &mut Memo,
     diags: &mut Diagnostics,
-) -> Option<Entry> {
+    entry: &mut Entry,
+) -> Option<usize> {
     use crate::workspace::entries::{DATE, EVIDENCE, ITEM, NOTE, REPORTER, VALUE};
     let plan = rules.plan;
     let year = plan.year;
-    let before = diags.errors();
     let f = &rec.fields;
 
     // date
@@ -407,7 +476,7 @@ fn record(
 
     // note
     let note = f[NOTE];
-    if note.chars().count() > 2000 {
+    if note.len() > 2000 && note.chars().count() > 2000 {
         diags.push(
             err(
                 "note-too-long",
@@ -425,12 +494,7 @@ fn record(
             )),
         );
     }
-    // Newline and tab are allowed; a carriage return only as part of a CRLF line end.
-    if let Some(c) = note
-        .replace("\r\n", "\n")
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-    {
+    if let Some(c) = control_char(note) {
         diags.push(
             err(
                 "note-control-char",
@@ -533,7 +597,7 @@ fn record(
     // evidence
     let evidence = f[EVIDENCE];
     if !evidence.is_empty() {
-        check_evidence(rules, src, header, rec, evidence, diags);
+        check_evidence(rules, src, header, rec, evidence, memo, diags);
     }
 
     // reporter
@@ -552,7 +616,7 @@ fn record(
                 "name the division's liaison or leader",
             )),
         );
-    } else if !plan.may_have_reported(div, reporter) {
+    } else if !memo.may_have_reported(plan, div, reporter) {
         let mut names: Vec<&str> = div.liaisons.iter().map(|p| p.name.as_str()).collect();
         names.extend(div.leader.iter().map(|p| p.name.as_str()));
         diags.push(err("unknown-reporter", src, at(src, header, rec, REPORTER), format!("{reporter} 不是{}的联络员、处级领导或办绩效办人员", div.name), format!("{reporter} is not a liaison or the leader of {}, nor performance office staff", div.id)).with_help(Text::new(
@@ -653,19 +717,43 @@ fn record(
         }
     }
 
-    if diags.errors() > before {
+    if diags.has_errors() {
         return None;
     }
-    Some(Entry {
-        date: date?,
-        item: f[ITEM].to_string(),
-        value,
-        note: note.to_string(),
-        evidence: evidence.to_string(),
-        reporter: reporter.to_string(),
-        filed,
-        line: rec.line,
-    })
+    let (date, index) = (date?, item_index?);
+    entry.date = date;
+    for (field, text) in [
+        (&mut entry.item, f[ITEM]),
+        (&mut entry.note, note),
+        (&mut entry.evidence, evidence),
+        (&mut entry.reporter, reporter),
+    ] {
+        field.clear();
+        field.push_str(text);
+    }
+    entry.value = value;
+    entry.filed = filed;
+    entry.line = rec.line;
+    Some(index)
+}
+
+/// The first control character of a note: newline and tab are allowed, a carriage return only as
+/// part of a CRLF line end.
+fn control_char(note: &str) -> Option<char> {
+    // Control characters are below U+0020, U+007F, or U+0080–U+009F (UTF-8 lead byte 0xC2).
+    if !note.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        return None;
+    }
+    let mut chars = note.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        if c.is_control() && !matches!(c, '\n' | '\t') {
+            return Some(c);
+        }
+    }
+    None
 }
 
 fn check_evidence(
@@ -674,6 +762,7 @@ fn check_evidence(
     header: &Header,
     rec: &RawRecord<'_>,
     evidence: &str,
+    memo: &mut Memo,
     diags: &mut Diagnostics,
 ) {
     use crate::workspace::entries::EVIDENCE;
@@ -705,7 +794,7 @@ fn check_evidence(
             "写工作区内的相对路径（如 docs/2014/E1.1-h1.pdf），或完整网址（https://…）",
             "use a path relative to the workspace root (like docs/2014/E1.1-h1.pdf) or a URL (https://…)",
         )));
-    } else if !rules.root.join(path).exists() {
+    } else if !memo.evidence_exists(rules.root, evidence) {
         diags.push(
             Diagnostic::warning(
                 "evidence-missing",
@@ -725,20 +814,36 @@ fn check_evidence(
 }
 
 /// Judges the rules that compare records of one item, once every file has been read: a task's
-/// progress going down, and a `sum` item's running sum leaving its bounds.
+/// progress going down, and a `sum` item's running sum leaving its bounds. `files` are the files
+/// the marks were read from, by their index.
 pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    for (m, d) in judge(plan, history) {
+        diags.push(placed(d, &files[m.file as usize], &m));
+    }
+    diags
+}
+
+/// Gives a problem found by `judge` the file and place of its mark.
+pub fn placed(mut d: Diagnostic, src: &Source, m: &Mark) -> Diagnostic {
+    d.file = src.path.clone();
+    d.place = Some(entries::field_place(
+        src,
+        m.offset as usize,
+        m.field as usize,
+    ));
+    d
+}
+
+/// The problems of `judge_history`, each with the mark it is about, without a file or place yet:
+/// so that only the files that have such a problem need to be read again.
+pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
+    let mut diags = Vec::new();
     let mut items: Vec<_> = history.marks.into_iter().collect();
     items.sort_by_key(|(i, _)| *i);
     for (index, mut marks) in items {
         let item = &plan.items[index];
         marks.sort_by_key(|m| (m.date, m.file, m.line));
-        let place = |m: &Mark| {
-            (
-                files[m.file as usize].path.as_str(),
-                entries::field_place(&files[m.file as usize], m.offset as usize, m.field as usize),
-            )
-        };
         if item.kind == Kind::Task {
             // The last line of each date, in date order.
             let mut last: Option<Mark> = None;
@@ -753,11 +858,10 @@ pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnos
                 if let Some(prev) = last
                     && m.value < prev.value
                 {
-                    let (file, p) = place(&m);
-                    diags.push(Diagnostic::warning("progress-decrease", file, Some(p), Text::new(
+                    diags.push((m, Diagnostic::warning("progress-decrease", "", None, Text::new(
                             format!("细项 {} 的进度从 {}（{}）降到 {}（{}）", item.id, prev.value, prev.date, m.value, m.date),
                             format!("item {}'s progress goes down from {} ({}) to {} ({})", item.id, prev.value, prev.date, m.value, m.date),
-                        )).with_help(Text::new("进度一般不会倒退；若是更正，请以同一日期再报一条", "progress rarely goes back; to correct a figure, add an entry with the same date")));
+                        )).with_help(Text::new("进度一般不会倒退；若是更正，请以同一日期再报一条", "progress rarely goes back; to correct a figure, add an entry with the same date"))));
                 }
                 last = Some(m);
             }
@@ -775,11 +879,12 @@ pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnos
                             .map(|hi| ("上限 max", "max", hi))
                     });
                 if let Some((zh, en, bound)) = out {
-                    let (file, p) = place(&m);
-                    diags.push(Diagnostic::error(
+                    diags.push((
+                        m,
+                        Diagnostic::error(
                         "value-out-of-range",
-                        file,
-                        Some(p),
+                        "",
+                        None,
                         Text::new(
                             format!(
                                 "细项 {} 的累计值到 {} 为 {sum}，超出{zh} = {bound}",
@@ -790,6 +895,7 @@ pub fn judge_history(plan: &Plan, history: History, files: &[Source]) -> Diagnos
                                 item.id, m.date
                             ),
                         ),
+                    ),
                     ));
                 }
             }

@@ -8,6 +8,8 @@ pub mod entries;
 pub mod history;
 pub mod plan;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use anyhow::Result;
@@ -81,27 +83,41 @@ pub fn scan_year(
     let new_states = || -> Vec<Vec<Option<ItemState>>> {
         dates.iter().map(|_| vec![None; plan.items.len()]).collect()
     };
+    // Files are taken from a shared queue, largest first, so that the workers finish together.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse(std::fs::metadata(&files[i].path).map_or(0, |m| m.len()))
+    });
+    let next = AtomicUsize::new(0);
 
+    /// What a worker hands back: each of its files' problems, the histories of items whose
+    /// entries may lie in several files, and its folds.
     type Part = (
-        Vec<(usize, Option<Source>)>,
-        Diagnostics,
+        Vec<(usize, Diagnostics)>,
         entries::History,
         Vec<Vec<Option<ItemState>>>,
     );
-    let run = |worker: usize| -> Result<Part> {
-        let mut sources = Vec::new();
-        let mut d = Diagnostics::new();
-        let mut history = entries::History::default();
+    let run = || -> Result<Part> {
+        let mut problems = Vec::new();
+        let mut shared = entries::History::default();
         let mut states = new_states();
-        for (i, rf) in files.iter().enumerate().skip(worker).step_by(workers) {
-            let src = match workspace::read_source(&ws.root, &rf.rel)? {
+        let mut buffer = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let rf = &files[i];
+            let mut d = Diagnostics::new();
+            let src = match workspace::read_source_into(
+                &ws.root,
+                &rf.rel,
+                std::mem::take(&mut buffer),
+            )? {
                 Ok(src) => src,
                 Err(diag) => {
                     d.push(*diag);
-                    sources.push((i, None));
+                    problems.push((i, d));
                     continue;
                 }
             };
+            let mut history = entries::History::default();
             entries::scan_file(
                 &rules,
                 &src,
@@ -119,15 +135,23 @@ pub fn scan_year(
                     }
                 },
             );
-            sources.push((i, Some(src)));
+            // An item without former leads has all its valid entries in its lead's file: judge
+            // it now, while the file is at hand, instead of keeping the file for later.
+            let local = history.split(|index| !plan.items[index].former_leads.is_empty());
+            for (m, diag) in entries::judge(&plan, local) {
+                d.push(entries::placed(diag, &src, &m));
+            }
+            shared.merge(history);
+            problems.push((i, d));
+            buffer = src.into_bytes();
         }
-        Ok((sources, d, history, states))
+        Ok((problems, shared, states))
     };
     let parts: Vec<Result<Part>> = if workers <= 1 {
-        vec![run(0)]
+        vec![run()]
     } else {
         thread::scope(|s| {
-            let handles: Vec<_> = (0..workers).map(|w| s.spawn(move || run(w))).collect();
+            let handles: Vec<_> = (0..workers).map(|_| s.spawn(run)).collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -138,15 +162,14 @@ pub fn scan_year(
         })
     };
 
-    let mut sources: Vec<Option<Source>> = vec![None; files.len()];
+    let mut per_file: Vec<Diagnostics> = vec![Diagnostics::new(); files.len()];
     let mut history = entries::History::default();
     let mut merged = new_states();
     for part in parts {
-        let (srcs, d, h, states) = part?;
-        for (i, s) in srcs {
-            sources[i] = s;
+        let (problems, h, states) = part?;
+        for (i, d) in problems {
+            per_file[i] = d;
         }
-        diags.extend(d);
         history.merge(h);
         for (di, per_item) in states.into_iter().enumerate() {
             for (index, st) in per_item.into_iter().enumerate() {
@@ -158,12 +181,26 @@ pub fn scan_year(
             }
         }
     }
-    let placeholder = Source::new("", String::new());
-    let srcs: Vec<Source> = sources
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| placeholder.clone()))
-        .collect();
-    diags.extend(entries::judge_history(&plan, history, &srcs));
+    for d in per_file {
+        diags.extend(d);
+    }
+    // Items whose entries lie in several files (they have former leads): the files with a problem
+    // are read again for its place.
+    let mut sources: HashMap<u32, Option<Source>> = HashMap::new();
+    for (m, mut diag) in entries::judge(&plan, history) {
+        let src = sources.entry(m.file).or_insert_with(|| {
+            workspace::read_source(&ws.root, &files[m.file as usize].rel)
+                .ok()
+                .and_then(Result::ok)
+        });
+        diags.push(match src {
+            Some(src) => entries::placed(diag, src, &m),
+            None => {
+                diag.file = files[m.file as usize].rel.clone();
+                diag
+            }
+        });
+    }
 
     let states = merged
         .into_iter()

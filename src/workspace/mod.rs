@@ -165,9 +165,26 @@ impl Workspace {
 /// Reads a file of the workspace as text: `Err(diagnostic)` when it is not UTF-8, an error when it
 /// cannot be read at all.
 pub fn read_source(root: &Path, rel: &str) -> Result<Result<Source, Box<Diagnostic>>> {
-    let path = root.join(rel);
-    let bytes = fs::read(&path).map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
-    Ok(Source::decode(rel, bytes))
+    read_source_into(root, rel, Vec::new())
+}
+
+/// `read_source` into a buffer that a previous `Source` gave back (`Source::into_bytes`), so that
+/// reading many files does not ask the system for fresh memory for each.
+pub fn read_source_into(
+    root: &Path,
+    rel: &str,
+    mut buffer: Vec<u8>,
+) -> Result<Result<Source, Box<Diagnostic>>> {
+    use std::io::Read;
+    buffer.clear();
+    fs::File::open(root.join(rel))
+        .and_then(|mut f| {
+            let size = f.metadata().map_or(0, |m| m.len());
+            buffer.reserve(usize::try_from(size).unwrap_or(0));
+            f.read_to_end(&mut buffer)
+        })
+        .map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
+    Ok(Source::decode(rel, buffer))
 }
 
 fn year_dirs(dir: &Path) -> Result<Vec<i32>> {

@@ -41,6 +41,11 @@ impl Source {
         }
     }
 
+    /// The text's bytes, to be reused as a buffer.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.text.into_bytes()
+    }
+
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         match self.line_starts.binary_search(&offset) {
@@ -100,11 +105,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i + 1)
+    memchr::memchr_iter(b'\n', bytes).map(|i| i + 1)
 }
 
 /// The diagnostic for a file that is not UTF-8.

@@ -920,6 +920,24 @@ fn cases() -> Vec<Case> {
         )
         .absent(&["progress-decrease"]),
         case(
+            "task progress going down in a former lead's file",
+            0,
+            vec![
+                Replace(PLAN, "  owner = \"林晓燕\"\n", "  owner = \"林晓燕\"\n  former_leads = [\"planning\"]\n"),
+                append(PLA, "2014-07-31,E1.2,40,x,,梁海涛,2014-08-04\n"),
+            ],
+            &[("progress-decrease", PLA, Some((4, 17)))],
+        ),
+        case(
+            "a running sum leaving its bounds in a former lead's file",
+            1,
+            vec![
+                Replace(PLAN, "  max = 50\n", "  max = 50\n  former_leads = [\"planning\"]\n"),
+                append(PLA, "2014-04-30,E1.1,47,x,,梁海涛,2014-05-08\n"),
+            ],
+            &[("value-out-of-range", PLA, Some((4, 17)))],
+        ),
+        case(
             "a duplicated record (warning only)",
             0,
             vec![append(SEC, "2014-06-30,E1.2,50,\"上半年过半,余下在办\",,林晓燕,2014-07-02\n")],
