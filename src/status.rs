@@ -609,6 +609,20 @@ pub fn totals(plan: &Plan, statuses: &[&ItemStatus]) -> Totals {
 
 /// A division's share of the points over the items it leads, and what it earned (SPEC §4).
 pub fn division_points(plan: &Plan, statuses: &[ItemStatus], division: &str) -> (Decimal, Decimal) {
+    share_points(
+        plan,
+        statuses
+            .iter()
+            .filter(|s| plan.items[s.index].lead == division),
+    )
+}
+
+/// The items' shares of the points (`indicator points × weight / Σ weights of the indicator's
+/// items`, SPEC §4) added up, and what they earned (each share times the item's score).
+pub fn share_points<'a>(
+    plan: &Plan,
+    statuses: impl IntoIterator<Item = &'a ItemStatus>,
+) -> (Decimal, Decimal) {
     let mut weights = vec![Decimal::ZERO; plan.indicators.len()];
     for item in &plan.items {
         weights[item.indicator] = add(weights[item.indicator], item.weight);
@@ -617,7 +631,7 @@ pub fn division_points(plan: &Plan, statuses: &[ItemStatus], division: &str) -> 
     let mut earned = Decimal::ZERO;
     for s in statuses {
         let item = &plan.items[s.index];
-        if item.lead != division || weights[item.indicator] <= Decimal::ZERO {
+        if weights[item.indicator] <= Decimal::ZERO {
             continue;
         }
         let share = mul_div(

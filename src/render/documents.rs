@@ -15,12 +15,12 @@ use serde::Serialize;
 
 use crate::cmd::Context;
 use crate::diag::Lang;
-use crate::model::{Direction, Plan};
+use crate::model::{Cadence, Direction, Plan};
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{light_word, status_word, target_text, value_text};
 use crate::status::{
     Dates, ItemStatus, Light, Status, division_points, indicator_points, indicator_scores, round,
-    totals,
+    share_points, totals,
 };
 use crate::workspace::EnvError;
 
@@ -122,6 +122,19 @@ struct TotalsView {
     entries: u32,
     cards_yellow: u32,
     cards_red: u32,
+    /// The listed items' shares of the 100 points, and what they earned (SPEC §4).
+    points: String,
+    earned: String,
+}
+
+/// The reporting rules of `perf.toml`, for the text of the discipline section.
+#[derive(Debug, Serialize)]
+struct ReportingRules {
+    monthly: u32,
+    quarterly: u32,
+    half_yearly: u32,
+    yearly: u32,
+    red_after: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,6 +223,7 @@ pub struct SummaryData {
     preview: bool,
     division: Option<DivisionView>,
     totals: TotalsView,
+    rules: ReportingRules,
     statuses: Vec<StatusCount>,
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
@@ -313,6 +327,7 @@ pub fn summary_data(
         .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
         .collect();
     let t = totals(plan, &listed);
+    let share = share_points(plan, listed.iter().copied());
     let binding: Vec<&ItemStatus> = listed
         .iter()
         .copied()
@@ -331,14 +346,20 @@ pub fn summary_data(
         if list.is_empty() {
             continue;
         }
+        // The office's report shows the category's points; a division's report the division's
+        // share of them (its items' shares, SPEC §4).
         let (mut points, mut earned) = (Decimal::ZERO, Decimal::ZERO);
-        for (i, ind) in plan.indicators.iter().enumerate() {
-            if ind.category == c.id
-                && let Some(sc) = scores[i]
-            {
-                let p = indicator_points(plan, i);
-                points += p;
-                earned += p * sc;
+        if division.is_some() {
+            (points, earned) = share_points(plan, list.iter().copied());
+        } else {
+            for (i, ind) in plan.indicators.iter().enumerate() {
+                if ind.category == c.id
+                    && let Some(sc) = scores[i]
+                {
+                    let p = indicator_points(plan, i);
+                    points += p;
+                    earned += p * sc;
+                }
             }
         }
         categories.push(group_row(&c.id, &c.name, &list, points, earned));
@@ -434,6 +455,15 @@ pub fn summary_data(
             entries: listed.iter().map(|s| s.entries).sum(),
             cards_yellow: cards_by_light.get(&Light::Yellow).copied().unwrap_or(0),
             cards_red: cards_by_light.get(&Light::Red).copied().unwrap_or(0),
+            points: score(share.0),
+            earned: score(share.1),
+        },
+        rules: ReportingRules {
+            monthly: ctx.ws.settings.deadline_days(Cadence::Monthly),
+            quarterly: ctx.ws.settings.deadline_days(Cadence::Quarterly),
+            half_yearly: ctx.ws.settings.deadline_days(Cadence::HalfYearly),
+            yearly: ctx.ws.settings.deadline_days(Cadence::Yearly),
+            red_after: ctx.ws.settings.red_after,
         },
         statuses,
         categories,
