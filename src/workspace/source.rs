@@ -54,14 +54,17 @@ impl Source {
         }
     }
 
-    /// The text of a 1-based line, without its line end.
+    /// The text of a 1-based line, without its line end (`\n` or `\r\n`: any other `\r` is part
+    /// of the line, and counts in its columns).
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1];
-        let end = self
-            .line_starts
-            .get(line)
-            .map_or(self.text.len(), |&next| next - 1);
-        self.text[start..end.max(start)].trim_end_matches('\r')
+        match self.line_starts.get(line) {
+            Some(&next) => {
+                let text = &self.text[start..(next - 1).max(start)];
+                text.strip_suffix('\r').unwrap_or(text)
+            }
+            None => &self.text[start..],
+        }
     }
 
     /// The place of a byte range: line, character column, and the characters to mark (at least one,
@@ -154,6 +157,23 @@ mod tests {
         assert_eq!(p.snippet, "name = \"秘书处\" # c");
         let z = s.text.find('z').unwrap();
         assert_eq!(s.place(z..z + 1).line, 3);
+    }
+
+    #[test]
+    fn stray_carriage_returns_stay_in_the_line() {
+        // Found by fuzzing (fuzz/fuzz_targets/plan.rs): a line ending in many lone `\r` had them
+        // all trimmed from its snippet, and the place of an error after them lay past its end.
+        let s = Source::new(
+            "a.toml",
+            "a = 1\nowners = [\"@x\r\r\r\r\r\r\r\n".to_string(),
+        );
+        assert_eq!(s.line_text(2), "owners = [\"@x\r\r\r\r\r\r");
+        let end = s.text.len() - 2;
+        let p = s.place(end..end + 1);
+        assert_eq!((p.line, p.column), (2, 20));
+        assert!(p.column <= p.snippet.chars().count() + 1);
+        let crlf = Source::new("a.csv", "a\r\nb\r".to_string());
+        assert_eq!((crlf.line_text(1), crlf.line_text(2)), ("a", "b\r"));
     }
 
     #[test]

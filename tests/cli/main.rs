@@ -4,6 +4,7 @@ mod base;
 mod check;
 mod common;
 mod documents;
+mod fuzzed;
 mod report;
 mod setup;
 mod status;
