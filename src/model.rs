@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use foldhash::fast::FixedState;
 use rust_decimal::Decimal;
 
 use crate::diag::{Lang, Place};
@@ -346,8 +347,9 @@ pub struct Plan {
     /// Every item, in plan order.
     pub items: Vec<Item>,
     pub calendar: Option<Calendar>,
-    item_index: HashMap<String, usize>,
-    division_index: HashMap<String, usize>,
+    /// Ids to positions, hashed with foldhash: every progress record looks its item up here.
+    item_index: HashMap<String, usize, FixedState>,
+    division_index: HashMap<String, usize, FixedState>,
 }
 
 impl Plan {

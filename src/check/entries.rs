@@ -45,7 +45,7 @@ pub struct Mark {
 /// Per-item histories for cross-record rules, by item index.
 #[derive(Debug, Default)]
 pub struct History {
-    pub marks: HashMap<usize, Vec<Mark>>,
+    pub marks: HashMap<usize, Vec<Mark>, FixedState>,
 }
 
 impl History {
@@ -71,11 +71,42 @@ impl History {
 struct Memo {
     reporters: Vec<(String, bool)>,
     evidence: HashMap<String, bool, FixedState>,
+    /// By item index: 0 not asked yet, 1 led by the file's division (or a former lead), 2 not.
+    led: Vec<u8>,
+    /// The last dates parsed, as text.
+    dates: [([u8; 10], NaiveDate); 2],
 }
 
 impl Memo {
     /// Remembered answers are capped, so a file of ever new names costs no more than without.
     const CAP: usize = 64;
+
+    fn is_led_by(&mut self, plan: &Plan, index: usize, division: &str) -> bool {
+        if self.led.len() != plan.items.len() {
+            self.led = vec![0; plan.items.len()];
+        }
+        if self.led[index] == 0 {
+            self.led[index] = if plan.items[index].is_led_by(division) {
+                1
+            } else {
+                2
+            };
+        }
+        self.led[index] == 1
+    }
+
+    /// `parse_date`, remembering the last two dates: a file's records mostly repeat a few dates.
+    fn date(&mut self, s: &str) -> Option<NaiveDate> {
+        if let Some((_, d)) = self.dates.iter().find(|(text, _)| text == s.as_bytes()) {
+            return Some(*d);
+        }
+        let d = parse_date(s)?;
+        if let Ok(text) = s.as_bytes().try_into() {
+            self.dates.swap(0, 1);
+            self.dates[0] = (text, d);
+        }
+        Some(d)
+    }
 
     fn may_have_reported(&mut self, plan: &Plan, div: &Division, reporter: &str) -> bool {
         if let Some((_, ok)) = self.reporters.iter().find(|(r, _)| r == reporter) {
@@ -160,7 +191,8 @@ pub fn scan_file(
         );
     }
     // Duplicates: a record whose fields equal an earlier record's, found by a hash of its fields.
-    let mut seen: HashMap<u64, usize, FixedState> = HashMap::default();
+    let mut seen: HashMap<u64, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(src.lines(), FixedState::default());
     let mut memo = Memo::default();
     // One entry, refilled for every record, so that a valid record costs no allocation.
     let mut entry = Entry {
@@ -364,7 +396,7 @@ fn record(
     let f = &rec.fields;
 
     // date
-    let date = match parse_date(f[DATE]) {
+    let date = match memo.date(f[DATE]) {
         Some(d) => {
             if d.year() != year {
                 diags.push(
@@ -452,7 +484,7 @@ fn record(
         // An item whose lead is not a division is reported once, in the plan; its entries are
         // not blamed for it.
         Some(i)
-            if !plan.items[i].is_led_by(&div.id)
+            if !memo.is_led_by(plan, i, &div.id)
                 && plan.division(&plan.items[i].lead).is_some() =>
         {
             let lead = &plan.items[i].lead;
@@ -629,7 +661,7 @@ fn record(
     let filed = if !header.has(FILED) || f[FILED].is_empty() {
         None
     } else {
-        match parse_date(f[FILED]) {
+        match memo.date(f[FILED]) {
             None => {
                 diags.push(
                     err(

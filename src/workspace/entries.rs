@@ -51,7 +51,8 @@ pub fn is_conflict_marker(line: &str) -> bool {
 /// A `conflict-marker` diagnostic for every git conflict marker line of `src`, in line order.
 pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
     let text = src.text.as_str();
-    if !(text.contains("<<<<<<<") || text.contains("=======") || text.contains(">>>>>>>")) {
+    let has = |marker: &str| memchr::memmem::find(text.as_bytes(), marker.as_bytes()).is_some();
+    if !(has("<<<<<<<") || has("=======") || has(">>>>>>>")) {
         return Vec::new();
     }
     let csv = src.path.ends_with(".csv");
@@ -105,6 +106,7 @@ pub fn read(
     let mut rec = csv::ByteRecord::new();
     let mut header: Option<Header> = None;
     let mut saw_header_line = false;
+    let mut line = 1;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -127,7 +129,7 @@ pub fn read(
         while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
             offset += 1;
         }
-        let line = src.line_of(offset.min(text.len()));
+        line = src.line_from(line, offset.min(text.len()));
         if markers.binary_search(&line).is_ok() {
             continue;
         }

@@ -46,6 +46,28 @@ impl Source {
         self.text.into_bytes()
     }
 
+    /// The number of lines (a final line end starts an empty last line).
+    pub fn lines(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// `line_of(offset)` for an offset at or after the start of line `from`, found by walking
+    /// forward from there: quicker than a search when offsets come in order.
+    pub fn line_from(&self, from: usize, offset: usize) -> usize {
+        let mut line = from.max(1);
+        if self.line_starts.get(line - 1).is_none_or(|&s| s > offset) {
+            return self.line_of(offset);
+        }
+        while self
+            .line_starts
+            .get(line)
+            .is_some_and(|&next| next <= offset)
+        {
+            line += 1;
+        }
+        line
+    }
+
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         match self.line_starts.binary_search(&offset) {
