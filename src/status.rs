@@ -111,6 +111,8 @@ struct Probe {
     /// Entries dated after this do not count: min(D, U).
     cut: NaiveDate,
     known: NaiveDate,
+    /// The item's measure: only what it reads is kept (a `latest` item adds nothing up).
+    measure: Measure,
     /// `latest`: (date, file, line, value) of the winning entry with a value.
     latest: Option<(NaiveDate, u32, u32, Decimal)>,
     /// `sum`: the counted values ≥ 0 and those < 0, apart, so that a sum beyond the range of
@@ -122,10 +124,11 @@ struct Probe {
 }
 
 impl Probe {
-    fn new(cut: NaiveDate, known: NaiveDate) -> Probe {
+    fn new(cut: NaiveDate, known: NaiveDate, measure: Measure) -> Probe {
         Probe {
             cut,
             known,
+            measure,
             latest: None,
             plus: Decimal::ZERO,
             minus: Decimal::ZERO,
@@ -138,11 +141,14 @@ impl Probe {
             return;
         }
         self.reported = true;
-        if let Some(v) = e.value {
-            self.push(v);
-            let key = (e.date, file, e.line as u32);
-            if self.latest.is_none_or(|(d, f, l, _)| key > (d, f, l)) {
-                self.latest = Some((key.0, key.1, key.2, v));
+        let Some(v) = e.value else { return };
+        match self.measure {
+            Measure::Sum => self.push(v),
+            Measure::Latest => {
+                let key = (e.date, file, e.line as u32);
+                if self.latest.is_none_or(|(d, f, l, _)| key > (d, f, l)) {
+                    self.latest = Some((key.0, key.1, key.2, v));
+                }
             }
         }
     }
@@ -209,7 +215,9 @@ impl ItemState {
                     .then(|| period.start.pred_opt())
                     .flatten()
                     .filter(|day| *day >= item.start)
-                    .map(|day| Probe::new(day.min(item.due), deadline.min(dates.known)));
+                    .map(|day| {
+                        Probe::new(day.min(item.due), deadline.min(dates.known), item.measure)
+                    });
                 PeriodState {
                     period,
                     deadline,
@@ -220,7 +228,7 @@ impl ItemState {
             })
             .collect();
         ItemState {
-            main: Probe::new(dates.as_of.min(item.due), dates.known),
+            main: Probe::new(dates.as_of.min(item.due), dates.known, item.measure),
             periods,
             entries: 0,
             last_date: None,
@@ -236,12 +244,14 @@ impl ItemState {
         self.entries += 1;
         self.last_date = self.last_date.max(Some(e.date));
         let key = (e.date, file, e.line as u32);
-        if self
-            .last_note
-            .as_ref()
-            .is_none_or(|(d, f, l, _)| key > (*d, *f, *l))
-        {
-            self.last_note = Some((e.date, file, e.line as u32, e.note.clone()));
+        match &mut self.last_note {
+            // Reuses the note's buffer: most entries are newer than the last.
+            Some(last) if key > (last.0, last.1, last.2) => {
+                (last.0, last.1, last.2) = key;
+                last.3.clone_from(&e.note);
+            }
+            Some(_) => {}
+            None => self.last_note = Some((key.0, key.1, key.2, e.note.clone())),
         }
         self.main.add(e, file);
         for p in &mut self.periods {
