@@ -82,14 +82,30 @@ pub fn totals_json(t: &Totals) -> Value {
 
 /// `status --format json`.
 pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -> String {
-    let v = json!({
-        "year": plan.year,
-        "as_of": dates.as_of.to_string(),
-        "known": dates.known.to_string(),
-        "items": items.iter().map(|s| item_json(plan, s)).collect::<Vec<_>>(),
-        "totals": totals_json(totals),
-    });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    /// The document, in the key order of SPEC §5.3. Items are turned into JSON one at a time as
+    /// they are written, so 10,000 items never stand as one tree in memory.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        year: i32,
+        as_of: String,
+        known: String,
+        items: Items<'a>,
+        totals: Value,
+    }
+    struct Items<'a>(&'a Plan, &'a [&'a ItemStatus]);
+    impl serde::Serialize for Items<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.1.iter().map(|st| item_json(self.0, st)))
+        }
+    }
+    let doc = Doc {
+        year: plan.year,
+        as_of: dates.as_of.to_string(),
+        known: dates.known.to_string(),
+        items: Items(plan, items),
+        totals: totals_json(totals),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }
