@@ -24,7 +24,11 @@ fn main() -> ExitCode {
             if perf::cmd::is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "perf: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "perf: {}",
+                perf::render::terminal::clean(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

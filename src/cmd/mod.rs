@@ -24,6 +24,7 @@ use crate::check::{ScanOptions, YearScan, scan_year};
 use crate::cli::{Cli, ColorArg, Command, Global, LangArg, ReportCommand};
 use crate::diag::Lang;
 use crate::render::diagnostics::{self, Format};
+use crate::render::terminal;
 use crate::status::Dates;
 use crate::workspace::{EnvError, Workspace};
 
@@ -212,14 +213,23 @@ pub fn run(cli: Cli) -> Result<i32> {
     match result {
         Ok(code) => Ok(code),
         Err(e) if e.downcast_ref::<EnvError>().is_some() => {
-            let _ = writeln!(std::io::stderr(), "perf: {e}");
+            // A path or a name in the message may come from the workspace.
+            let _ = writeln!(
+                std::io::stderr(),
+                "perf: {}",
+                terminal::clean(&e.to_string())
+            );
             Ok(USAGE_ERROR)
         }
         Err(e)
             if e.downcast_ref::<crate::render::documents::TemplateError>()
                 .is_some() =>
         {
-            let _ = writeln!(std::io::stderr(), "perf: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "perf: {}",
+                terminal::clean(&e.to_string())
+            );
             Ok(DATA_ERROR)
         }
         Err(e) => Err(e),

@@ -13,6 +13,7 @@ use crate::cli::ReportAddArgs;
 use crate::diag::Lang;
 use crate::model::{Kind, Measure, Plan, person_key};
 use crate::render::status::{target_text, value_text};
+use crate::render::terminal::clean;
 use crate::status::ItemStatus;
 
 /// A way to ask questions.
@@ -142,20 +143,20 @@ pub fn ask_missing(
                     .get(i)
                     .map_or("—".to_string(), |s| value_text(plan, s));
                 match lang {
-                    Lang::Zh => format!(
+                    Lang::Zh => clean(&format!(
                         "{} {}（目标 {}，当前 {}）",
                         item.id,
                         item.name,
                         target_text(plan, i),
                         now
-                    ),
-                    Lang::En => format!(
+                    )),
+                    Lang::En => clean(&format!(
                         "{} {} (target {}, now {})",
                         item.id,
                         item.name,
                         target_text(plan, i),
                         now
-                    ),
+                    )),
                 }
             })
             .collect();
@@ -166,7 +167,7 @@ pub fn ask_missing(
     if args.value.is_none() && !args.nil {
         let answer = match index {
             Some(i) => {
-                let unit = &plan.items[i].unit;
+                let unit = clean(&plan.items[i].unit);
                 let prompt = match lang {
                     Lang::Zh => format!("数值（{unit}；无新进展请留空，作零报告）"),
                     Lang::En => format!("Value ({unit}; leave empty for a nil return)"),

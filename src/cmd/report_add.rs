@@ -18,6 +18,7 @@ use crate::diag::{Diagnostic, Diagnostics, Lang, Severity};
 use crate::model::{Entry, Plan};
 use crate::render::diagnostics::{self, Format};
 use crate::render::status::{light_word, status_word, target_text, value_text};
+use crate::render::terminal::clean;
 use crate::status::{ItemState, evaluate};
 use crate::workspace::append::{self, Lock};
 use crate::workspace::entries::{COLUMNS, FILED};
@@ -31,7 +32,7 @@ fn refuse(ctx: &Context, zh: String, en: String) -> Result<i32> {
         Lang::Zh => zh,
         Lang::En => en,
     };
-    let _ = writeln!(std::io::stderr(), "perf: {msg}");
+    let _ = writeln!(std::io::stderr(), "perf: {}", clean(&msg));
     Ok(DATA_ERROR)
 }
 
@@ -238,6 +239,8 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     // 4. Lock, then read the lead's file and the former leads' files.
     let rel = format!("reports/{year}/{}.csv", division.id);
     let dir = ctx.ws.root.join("reports").join(year.to_string());
+    // Nothing is created (not even the lock) in a folder that a link leads outside the workspace.
+    append::check_inside(&ctx.ws.root, &dir)?;
     let _lock = Lock::take(&dir)?;
     let target = append::resolve_target(&ctx.ws.root, &ctx.ws.root.join(&rel))?;
     let old: Option<Vec<u8>> = match std::fs::read(&target) {
@@ -493,12 +496,15 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
             )?;
             writeln!(
                 out,
-                "{item_id} {}：当前值 {}，目标 {}，{}（{}）",
-                item.name,
-                value_text(&plan, &s),
-                target_text(&plan, index),
-                status_word(s.status, Lang::Zh),
-                light_word(s.light, Lang::Zh)
+                "{}",
+                clean(&format!(
+                    "{item_id} {}：当前值 {}，目标 {}，{}（{}）",
+                    item.name,
+                    value_text(&plan, &s),
+                    target_text(&plan, index),
+                    status_word(s.status, Lang::Zh),
+                    light_word(s.light, Lang::Zh)
+                ))
             )?;
         }
         Lang::En => {
@@ -510,12 +516,15 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
             )?;
             writeln!(
                 out,
-                "{item_id} {}: value {}, target {}, {} ({})",
-                item.name,
-                value_text(&plan, &s),
-                target_text(&plan, index),
-                status_word(s.status, Lang::En),
-                light_word(s.light, Lang::En)
+                "{}",
+                clean(&format!(
+                    "{item_id} {}: value {}, target {}, {} ({})",
+                    item.name,
+                    value_text(&plan, &s),
+                    target_text(&plan, index),
+                    status_word(s.status, Lang::En),
+                    light_word(s.light, Lang::En)
+                ))
             )?;
         }
     }

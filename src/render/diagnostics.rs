@@ -7,6 +7,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Lang, Severity};
+use crate::render::terminal::visible;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -38,22 +39,28 @@ fn human(diags: &[Diagnostic], lang: Lang, color: bool) -> String {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = level.primary_title(d.message.get(lang)).id(d.code);
-        let mut group = match &d.place {
-            Some(p) => {
+        // Every text may hold user text (a note, a name, a file name): no escape sequence of it
+        // may reach the terminal. `visible` keeps one character for one, so columns stay right.
+        let message = visible(d.message.get(lang));
+        let file = visible(&d.file);
+        let source = d.place.as_ref().map(|p| visible(&p.snippet));
+        let help = d.help.as_ref().map(|h| visible(h.get(lang)));
+        let title = level.primary_title(message.as_str()).id(d.code);
+        let mut group = match (&d.place, &source) {
+            (Some(p), Some(source)) => {
                 // Byte range of the marked characters within the snippet line.
-                let start = byte_at(&p.snippet, p.column - 1);
-                let end = byte_at(&p.snippet, p.column - 1 + p.width).max(start);
-                let snippet = Snippet::source(p.snippet.as_str())
+                let start = byte_at(source, p.column - 1);
+                let end = byte_at(source, p.column - 1 + p.width).max(start);
+                let snippet = Snippet::source(source.as_str())
                     .line_start(p.line)
-                    .path(d.file.as_str())
+                    .path(file.as_str())
                     .annotation(AnnotationKind::Primary.span(start..end));
                 title.element(snippet)
             }
-            None => title.element(annotate_snippets::Origin::path(d.file.as_str())),
+            _ => title.element(annotate_snippets::Origin::path(file.as_str())),
         };
-        if let Some(h) = &d.help {
-            group = group.element(Level::HELP.message(h.get(lang)));
+        if let Some(h) = &help {
+            group = group.element(Level::HELP.message(h.as_str()));
         }
         let _ = writeln!(out, "{}\n", renderer.render(&[group]));
     }
@@ -123,15 +130,15 @@ fn github(diags: &[Diagnostic], lang: Lang) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut props = format!("file={}", escape_property(&d.file));
+        let mut props = format!("file={}", escape_property(&visible(&d.file)));
         if let Some(p) = &d.place {
             let _ = write!(props, ",line={},col={}", p.line, p.column);
         }
         let _ = write!(props, ",title={}", escape_property(d.code));
-        let mut msg = d.message.get(lang).to_string();
+        let mut msg = visible(d.message.get(lang));
         if let Some(h) = &d.help {
             msg.push('\n');
-            msg.push_str(h.get(lang));
+            msg.push_str(&visible(h.get(lang)));
         }
         let _ = writeln!(out, "::{kind} {props}::{}", escape_data(&msg));
     }

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::diag::Lang;
 use crate::model::{Direction, Plan};
+use crate::render::export::neutralise;
 use crate::render::markdown::{escape, number, percent, score};
+use crate::render::terminal::clean;
 use crate::status::{Dates, ItemStatus, Light, Totals, round};
 
 /// A decimal as a JSON number, rounded to 6 places half away from zero.
@@ -273,12 +275,14 @@ pub fn table(
                 Light::Red => Color::Red,
             });
         }
+        // Names, units and the division come from the plan: no escape sequence may reach the
+        // terminal (nor break the table's alignment).
         t.add_row(vec![
-            Cell::new(r.id),
-            Cell::new(r.name),
-            Cell::new(r.lead),
-            Cell::new(r.target).set_alignment(CellAlignment::Right),
-            Cell::new(r.value).set_alignment(CellAlignment::Right),
+            Cell::new(clean(&r.id)),
+            Cell::new(clean(&r.name)),
+            Cell::new(clean(&r.lead)),
+            Cell::new(clean(&r.target)).set_alignment(CellAlignment::Right),
+            Cell::new(clean(&r.value)).set_alignment(CellAlignment::Right),
             Cell::new(r.expected).set_alignment(CellAlignment::Right),
             Cell::new(r.status),
             light,
@@ -295,7 +299,7 @@ pub fn table(
             title, plan.year, dates.as_of, dates.known
         ),
     };
-    format!("{head}\n{t}\n{}\n", totals_line(totals, lang))
+    format!("{}\n{t}\n{}\n", clean(&head), totals_line(totals, lang))
 }
 
 /// `status --format markdown`.
@@ -355,15 +359,17 @@ pub fn csv(plan: &Plan, items: &[&ItemStatus]) -> String {
     let _ = w.write_record(cols);
     for s in items {
         let v = item_json(plan, s);
+        // Text from the plan is neutralised: a spreadsheet must not read it as a formula.
         let cell = |k: &str| -> String {
             match &v[k] {
                 Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";"),
+                Value::String(s) => neutralise(s),
+                Value::Array(a) => neutralise(
+                    &a.iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ),
                 other => other.to_string(),
             }
         };

@@ -67,9 +67,43 @@ impl Drop for Lock {
     }
 }
 
+/// Refuses a folder that leads outside the workspace through a symbolic link, of its own or of a
+/// folder above it (a linked `reports/` or `reports/<year>/`). A folder that does not exist yet is
+/// judged by its nearest existing ancestor, where it would be created.
+pub fn check_inside(root: &Path, dir: &Path) -> Result<()> {
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut existing = Some(dir);
+    while let Some(d) = existing {
+        if fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        existing = d.parent();
+    }
+    let Some(d) = existing else { return Ok(()) };
+    let real = fs::canonicalize(d).map_err(|e| {
+        EnvError(format!(
+            "{} is a symbolic link that cannot be followed: {e}",
+            d.display()
+        ))
+    })?;
+    if !real.starts_with(&root) {
+        return Err(EnvError(format!(
+            "{} leads to {}, outside the workspace, through a symbolic link: perf never writes through it",
+            d.display(),
+            real.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Where a write to `path` really goes: `path` itself, or the file a symbolic link leads to when
-/// that stays inside `root`. A link that leads outside the workspace is refused.
+/// that stays inside `root`. A link that leads outside the workspace, of the file or of a folder
+/// above it, is refused.
 pub fn resolve_target(root: &Path, path: &Path) -> Result<PathBuf> {
+    if let Some(dir) = path.parent() {
+        check_inside(root, dir)?;
+    }
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(_) => return Ok(path.to_path_buf()),

@@ -139,20 +139,47 @@ pub fn read(src: &Source, diags: &mut Diagnostics) -> Settings {
                 )),
             }
         }
-        if let Some(n) = rep.u32("red_after", &mut l, diags) {
+        if let Some(n) = rep.u32("red_after", &mut l, diags)
+            && let Some(n) = working_days(&rep, "red_after", n, diags)
+        {
             s.red_after = n;
         }
         if let Some(dl) = rep.table("deadline", diags) {
             dl.deny_unknown(DEADLINE, diags);
             let mut l = dl.locs();
             for (i, key) in DEADLINE.iter().enumerate() {
-                if let Some(n) = dl.u32(key, &mut l, diags) {
+                if let Some(n) = dl.u32(key, &mut l, diags)
+                    && let Some(n) = working_days(&dl, key, n, diags)
+                {
                     s.deadline[i] = n;
                 }
             }
         }
     }
     s
+}
+
+/// The most working days a deadline or `red_after` may count: more than a year's worth is no
+/// deadline at all, and every such day is walked one by one (a hostile `red_after = 4000000000`
+/// would keep every status command busy for minutes).
+pub const MAX_WORKING_DAYS: u32 = 366;
+
+/// `n` when it is a plausible number of working days; else an `invalid-value` error and `None`.
+fn working_days(t: &Table<'_, '_>, key: &str, n: u32, diags: &mut Diagnostics) -> Option<u32> {
+    if n <= MAX_WORKING_DAYS {
+        return Some(n);
+    }
+    if let Some(v) = t.get(key) {
+        diags.push(bad_value(
+            t.src,
+            t,
+            v,
+            key,
+            &format!("0 到 {MAX_WORKING_DAYS} 之间的工作日数"),
+            &format!("a number of working days from 0 to {MAX_WORKING_DAYS}"),
+        ));
+    }
+    None
 }
 
 fn empty_value(src: &Source, locs: &Locs, key: &str) -> Diagnostic {

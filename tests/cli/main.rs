@@ -6,5 +6,6 @@ mod common;
 mod documents;
 mod fuzzed;
 mod report;
+mod security;
 mod setup;
 mod status;

@@ -1,0 +1,329 @@
+//! What a hostile workspace or hostile text can and cannot do (docs/security.md): escape sequences
+//! never reach a terminal, symbolic links never lead a write outside the workspace, text from the
+//! plan is neutralised in CSV, and settings cannot make a command run for minutes.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::{copy_workspace, perf, repo};
+
+const TODAY: &str = "2015-03-31";
+const ORG: &str = "indicators/2014/00-organization.toml";
+const EFF: &str = "indicators/2014/20-efficiency.toml";
+const SEC: &str = "reports/2014/secretariat.csv";
+
+fn edit(root: &Path, rel: &str, from: &str, to: &str) {
+    let path = root.join(rel);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{rel} holds no `{from}`");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn append(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    let mut old = fs::read(&path).unwrap();
+    old.extend_from_slice(text.as_bytes());
+    fs::write(&path, old).unwrap();
+}
+
+/// What a terminal would act on: ESC and BEL (escape sequences), other C0 controls but newline and
+/// tab, DEL, the C1 controls (U+009B is a one-character CSI) and bidirectional overrides.
+fn terminal_unsafe(s: &str) -> Option<char> {
+    s.chars().find(|c| {
+        (c.is_control() && !matches!(c, '\n' | '\t'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+fn assert_terminal_safe(what: &str, text: &str) {
+    if let Some(c) = terminal_unsafe(text) {
+        panic!("{what}: U+{:04X} reaches the terminal:\n{text}", c as u32);
+    }
+}
+
+/// TOML escapes for the characters a hostile plan would use.
+const HOSTILE_TOML: &str = r"\u001b[2J\u001b]0;owned\u0007\u009b31m\u202e";
+
+/// A workspace whose plan names (division, liaison, item, unit) carry escape sequences.
+fn hostile_plan() -> tempfile::TempDir {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    edit(
+        root,
+        ORG,
+        "name = \"秘书处\"",
+        &format!("name = \"秘书处{HOSTILE_TOML}\""),
+    );
+    edit(
+        root,
+        ORG,
+        "liaisons = [\"林晓燕\"]",
+        &format!("liaisons = [\"林晓燕\", \"陈明{HOSTILE_TOML}\"]"),
+    );
+    edit(
+        root,
+        EFF,
+        "name = \"市政府督查事项按期办结\"",
+        &format!("name = \"市政府督查事项按期办结{HOSTILE_TOML}\""),
+    );
+    edit(
+        root,
+        EFF,
+        "unit = \"件\"",
+        &format!("unit = \"件{HOSTILE_TOML}\""),
+    );
+    ws
+}
+
+#[test]
+fn escape_sequences_from_the_plan_never_reach_the_terminal() {
+    let ws = hostile_plan();
+    let root = ws.path();
+    // The plan itself is valid: names are free text.
+    let r = perf(root, &["--today", TODAY, "check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A reporter who is not a liaison gets a help line that lists the liaisons' names.
+    append(root, SEC, "2014-12-01,E1.1,3,x,,张三,2014-12-01\n");
+    for format in ["human", "github"] {
+        let r = perf(
+            root,
+            &[
+                "--today", TODAY, "--lang", "en", "check", "--format", format,
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.contains("unknown-reporter"), "{}", r.stdout);
+        assert_terminal_safe(&format!("check --format {format}"), &r.stdout);
+    }
+    // The diagnostics show C0 controls as control pictures, as rustc does.
+    let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+    assert!(
+        r.stdout.contains("陈明\u{241b}[2J\u{241b}]0;owned\u{2407}"),
+        "{}",
+        r.stdout
+    );
+
+    let ws = hostile_plan();
+    let root = ws.path();
+    for args in [
+        vec!["status"],
+        vec!["status", "--lang", "en"],
+        vec!["report", "list", "--item", "E1.1"],
+    ] {
+        let mut all = vec!["--today", TODAY];
+        all.extend(&args);
+        let r = perf(root, &all);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.contains("E1.1"), "{args:?}: {}", r.stdout);
+        assert_terminal_safe(&format!("{args:?}"), &r.stdout);
+        assert_terminal_safe(&format!("{args:?} (stderr)"), &r.stderr);
+    }
+    // `report add` prints the item's name, value and target (with its unit) after writing.
+    let r = perf(
+        root,
+        &[
+            "--today",
+            TODAY,
+            "report",
+            "add",
+            "E1.1",
+            "3",
+            "--date",
+            "2014-12-01",
+            "--reporter",
+            "林晓燕",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("市政府督查事项按期办结"), "{}", r.stdout);
+    assert_terminal_safe("report add", &r.stdout);
+}
+
+#[test]
+fn escape_sequences_in_a_progress_file_never_reach_the_terminal() {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    // The raw CSV line, shown in the diagnostics' snippet, holds ESC, BEL, a C1 CSI and a bidi
+    // override, in the note (note-control-char), the value and the reporter.
+    append(
+        root,
+        SEC,
+        "2014-12-01,E1.1,5\u{1b}[31m,note\u{1b}]0;owned\u{7}\u{9b}2J,,林晓燕\u{202e},2014-12-01\n",
+    );
+    for format in ["human", "github"] {
+        let r = perf(root, &["--today", TODAY, "check", "--format", format]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        for code in ["note-control-char", "invalid-number", "unknown-reporter"] {
+            assert!(r.stdout.contains(code), "{code} missing:\n{}", r.stdout);
+        }
+        assert_terminal_safe(&format!("check --format {format}"), &r.stdout);
+    }
+    // JSON escapes them (`\u001b`), as JSON must.
+    let r = perf(root, &["--today", TODAY, "check", "--format", "json"]);
+    assert!(!r.stdout.contains('\u{1b}'));
+    // Status commands refuse the data, printing the same diagnostics on stderr.
+    let r = perf(root, &["--today", TODAY, "status"]);
+    assert_eq!(r.code, 1);
+    assert_terminal_safe("status (stderr)", &r.stderr);
+    // `report list` shows what it can read, cleaned.
+    let r = perf(
+        root,
+        &["--today", TODAY, "report", "list", "--item", "E1.1"],
+    );
+    assert_terminal_safe("report list", &r.stdout);
+    assert_terminal_safe("report list (stderr)", &r.stderr);
+}
+
+#[test]
+fn a_hostile_file_name_never_reaches_the_terminal() {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    fs::write(
+        root.join("reports/2014/x\u{1b}[31m\u{9b}2J.csv"),
+        "date,item,value,reporter\n",
+    )
+    .unwrap();
+    for format in ["human", "github"] {
+        let r = perf(root, &["--today", TODAY, "check", "--format", format]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.contains("unknown-division-file"), "{}", r.stdout);
+        assert_terminal_safe(&format!("check --format {format}"), &r.stdout);
+    }
+}
+
+#[test]
+fn status_csv_neutralises_formulas_from_the_plan() {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    edit(
+        root,
+        EFF,
+        "name = \"市政府督查事项按期办结\"",
+        "name = \"=HYPERLINK(\\\"http://x\\\")\"",
+    );
+    let r = perf(root, &["--today", TODAY, "status", "--format", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = r.stdout.lines().find(|l| l.starts_with("E1.1,")).unwrap();
+    assert!(row.contains(",\"'=HYPERLINK("), "{row}");
+    // Numbers stay numbers, negative ones included.
+    let x21 = r.stdout.lines().find(|l| l.starts_with("X2.1,")).unwrap();
+    assert!(!x21.contains("'-"), "{x21}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_year_or_reports_folder_leading_outside_is_refused() {
+    for linked in ["reports/2014", "reports"] {
+        let ws = copy_workspace(&repo());
+        let root = ws.path();
+        let outside = tempfile::tempdir().unwrap();
+        let real = outside.path().join("linked");
+        fs::rename(root.join(linked), &real).unwrap();
+        std::os::unix::fs::symlink(&real, root.join(linked)).unwrap();
+        let listing = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+            let mut v: Vec<_> = walk(dir);
+            v.sort();
+            v
+        };
+        let before = listing(outside.path());
+        let r = perf(
+            root,
+            &[
+                "--today",
+                TODAY,
+                "report",
+                "add",
+                "E1.1",
+                "3",
+                "--date",
+                "2014-12-01",
+                "--reporter",
+                "林晓燕",
+            ],
+        );
+        assert_eq!(r.code, 2, "{linked}: {}", r.stderr);
+        assert!(r.stderr.contains("outside the workspace"), "{}", r.stderr);
+        // Not a byte written outside, not even the lock file.
+        assert_eq!(listing(outside.path()), before, "{linked}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push((p.display().to_string(), fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn huge_working_day_counts_are_refused_not_walked() {
+    // `red_after = 4000000000` used to make every status command walk ~95 million days per period
+    // (more than a minute for the bundled workspace).
+    for (from, to) in [
+        ("red_after = 2", "red_after = 4000000000"),
+        ("monthly = 5", "monthly = 4294967295"),
+    ] {
+        let ws = copy_workspace(&repo());
+        let root = ws.path();
+        edit(root, "perf.toml", from, to);
+        let start = Instant::now();
+        let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+        assert_eq!(r.code, 1, "{}", r.stdout);
+        assert!(
+            r.stdout.contains("error[invalid-value]")
+                && r.stdout.contains("a number of working days from 0 to 366"),
+            "{}",
+            r.stdout
+        );
+        let r = perf(root, &["--today", TODAY, "status"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("invalid-value"), "{}", r.stderr);
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn ids_cannot_climb_out_of_the_reports_folder() {
+    // A division id is a file name: `../x` would put its progress file outside `reports/<year>/`.
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    edit(
+        root,
+        ORG,
+        "id = \"secretariat\"",
+        "id = \"../../secretariat\"",
+    );
+    let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("error[invalid-id]"), "{}", r.stdout);
+    let r = perf(
+        root,
+        &[
+            "--today",
+            TODAY,
+            "report",
+            "add",
+            "E1.1",
+            "3",
+            "--date",
+            "2014-12-01",
+            "--reporter",
+            "林晓燕",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!root.join("../secretariat.csv").exists());
+    assert!(!root.join("secretariat.csv").exists());
+}
