@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod documents;
 mod fuzzed;
+mod properties;
 mod report;
 mod security;
 mod setup;
