@@ -242,6 +242,7 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     // Nothing is created (not even the lock) in a folder that a link leads outside the workspace.
     append::check_inside(&ctx.ws.root, &dir)?;
     let _lock = Lock::take(&dir)?;
+    append::remove_stale_temporaries(&dir);
     let target = append::resolve_target(&ctx.ws.root, &ctx.ws.root.join(&rel))?;
     let old: Option<Vec<u8>> = match std::fs::read(&target) {
         Ok(b) => Some(b),

@@ -97,6 +97,20 @@ pub fn check_inside(root: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Removes the temporary files that killed runs left in `dir` (a process killed between creating
+/// its temporary file and renaming it cannot remove it). Only under the lock of `dir`: no other run
+/// is writing one there then.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".perf-") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Where a write to `path` really goes: `path` itself, or the file a symbolic link leads to when
 /// that stays inside `root`. A link that leads outside the workspace, of the file or of a folder
 /// above it, is refused.
@@ -179,6 +193,21 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".perf-a1B2c3.tmp", ".perf.lock", "secretariat.csv", "x.tmp"] {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_stale_temporaries(dir.path());
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".perf.lock", "secretariat.csv", "x.tmp"]);
+    }
 
     #[test]
     fn appending_keeps_bytes_bom_and_line_ends() {

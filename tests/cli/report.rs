@@ -305,6 +305,24 @@ fn a_killed_writer_leaves_the_old_file_or_the_new_one() {
         n = now;
         assert_eq!(perf(ws.path(), &["--today", "2026-01-01", "check"]).code, 0);
     }
+    // A run killed after creating its temporary file leaves it behind; the next run, holding the
+    // lock, removes every such leftover (scripts/reliability.sh found 19 after 30 kills).
+    fs::write(
+        ws.path().join("reports/2014/.perf-ab12CD.tmp"),
+        "2014-12-01,E1",
+    )
+    .unwrap();
+    let r = add(
+        ws.path(),
+        &["E1.1", "0", "--date", "2014-12-01", "--reporter", "林晓燕"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let left: Vec<_> = fs::read_dir(ws.path().join("reports/2014"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
