@@ -633,10 +633,25 @@ pub fn share_points<'a>(
     plan: &Plan,
     statuses: impl IntoIterator<Item = &'a ItemStatus>,
 ) -> (Decimal, Decimal) {
+    share_points_with(plan, &indicator_weights(plan), statuses)
+}
+
+/// Σ weights of each indicator's items, by indicator: what `share_points` divides by, worked out
+/// once for many calls with `share_points_with`.
+pub fn indicator_weights(plan: &Plan) -> Vec<Decimal> {
     let mut weights = vec![Decimal::ZERO; plan.indicators.len()];
     for item in &plan.items {
         weights[item.indicator] = add(weights[item.indicator], item.weight);
     }
+    weights
+}
+
+/// `share_points` with the indicators' weights given (`indicator_weights`).
+pub fn share_points_with<'a>(
+    plan: &Plan,
+    weights: &[Decimal],
+    statuses: impl IntoIterator<Item = &'a ItemStatus>,
+) -> (Decimal, Decimal) {
     let mut points = Decimal::ZERO;
     let mut earned = Decimal::ZERO;
     for s in statuses {

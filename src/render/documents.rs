@@ -6,7 +6,7 @@
 //! already formatted, so a template only arranges values and cannot break a table by accident. The
 //! values are documented in `docs/templates.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
 use minijinja::Environment;
@@ -19,8 +19,8 @@ use crate::model::{Cadence, Direction, Plan};
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{light_word, status_word, target_text, value_text};
 use crate::status::{
-    Dates, ItemStatus, Light, Status, division_points, indicator_points, indicator_scores, round,
-    share_points, totals,
+    Dates, ItemStatus, Light, Status, indicator_points, indicator_scores, indicator_weights, round,
+    share_points, share_points_with, totals,
 };
 use crate::workspace::EnvError;
 
@@ -367,16 +367,22 @@ pub fn summary_data(
 
     let mut divisions = Vec::new();
     let mut discipline = Vec::new();
+    // The listed items by lead, in plan order: every division's items are all of its items
+    // (`division_points`) whether or not the report is one division's.
+    let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
+    for s in &listed {
+        by_lead
+            .entry(plan.items[s.index].lead.as_str())
+            .or_default()
+            .push(s);
+    }
+    let weights = indicator_weights(plan);
     for d in &plan.divisions {
         if division.is_some_and(|only| only != d.id) {
             continue;
         }
-        let list: Vec<&ItemStatus> = listed
-            .iter()
-            .copied()
-            .filter(|s| plan.items[s.index].lead == d.id)
-            .collect();
-        let (points, earned) = division_points(plan, all, &d.id);
+        let list = by_lead.remove(d.id.as_str()).unwrap_or_default();
+        let (points, earned) = share_points_with(plan, &weights, list.iter().copied());
         let row = group_row(&d.id, &d.name, &list, points, earned);
         discipline.push(DisciplineRow {
             division: escape(&d.name),
