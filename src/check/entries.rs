@@ -806,7 +806,13 @@ fn check_evidence(
     {
         return;
     }
-    let path = Path::new(evidence);
+    // A backslash separates folders on Windows, where the workspace is also used: `..\x` climbs.
+    let slashed = if evidence.contains('\\') {
+        std::borrow::Cow::Owned(evidence.replace('\\', "/"))
+    } else {
+        std::borrow::Cow::Borrowed(evidence)
+    };
+    let path = Path::new(slashed.as_ref());
     let mut depth: i32 = 0;
     let mut escapes =
         evidence.starts_with('/') || evidence.starts_with('\\') || evidence.contains(':');

@@ -327,3 +327,69 @@ fn ids_cannot_climb_out_of_the_reports_folder() {
     assert!(!root.join("../secretariat.csv").exists());
     assert!(!root.join("secretariat.csv").exists());
 }
+
+#[test]
+fn evidence_paths_cannot_climb_out_of_the_workspace() {
+    // `..`, absolute paths, drive letters, and `..` written with Windows backslashes, where the
+    // workspace is also used: each an error, by `check` and by `report add`.
+    for evidence in [
+        "../secret.pdf",
+        "docs/../../secret.pdf",
+        "/etc/passwd",
+        "C:/Windows/win.ini",
+        "..\\secret.pdf",
+        "docs\\..\\..\\secret.pdf",
+        "\\\\server\\share\\x.pdf",
+    ] {
+        let ws = copy_workspace(&repo());
+        let root = ws.path();
+        let record = format!("2014-12-01,E1.1,3,x,\"{evidence}\",林晓燕,2014-12-01\n");
+        append(root, SEC, &record);
+        let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+        assert_eq!(r.code, 1, "{evidence}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("error[evidence-outside]"),
+            "{evidence}: {}",
+            r.stdout
+        );
+
+        let ws = copy_workspace(&repo());
+        let root = ws.path();
+        let before = fs::read(root.join(SEC)).unwrap();
+        let r = perf(
+            root,
+            &[
+                "--today",
+                TODAY,
+                "report",
+                "add",
+                "E1.1",
+                "3",
+                "--date",
+                "2014-12-01",
+                "--reporter",
+                "林晓燕",
+                "--evidence",
+                evidence,
+            ],
+        );
+        assert_eq!(r.code, 1, "{evidence}: {}", r.stderr);
+        assert!(r.stderr.contains("evidence-outside"), "{}", r.stderr);
+        assert_eq!(fs::read(root.join(SEC)).unwrap(), before);
+    }
+    // Inside the workspace, a backslash path is fine (a warning when the file is missing).
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    append(
+        root,
+        SEC,
+        "2014-12-01,E1.1,3,x,docs\\2014\\a.pdf,林晓燕,2014-12-01\n",
+    );
+    let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("warning[evidence-missing]"),
+        "{}",
+        r.stdout
+    );
+}
