@@ -24,19 +24,19 @@ use crate::status::{
 };
 use crate::workspace::EnvError;
 
-/// The built-in templates, by language and name.
-const BUILT_IN: &[(&str, &str, &str)] = &[
-    (
-        "zh",
-        "summary",
-        include_str!("../../templates/zh/summary.md"),
-    ),
-    (
-        "en",
-        "summary",
-        include_str!("../../templates/en/summary.md"),
-    ),
-];
+/// The built-in templates: every document in both languages, compiled in.
+macro_rules! built_in {
+    ($($name:literal),*) => {
+        &[$(
+            ("zh", $name, include_str!(concat!("../../templates/zh/", $name, ".md"))),
+            ("en", $name, include_str!(concat!("../../templates/en/", $name, ".md"))),
+        )*]
+    };
+}
+
+/// The names of the documents; each has `templates/zh/<name>.md` and `templates/en/<name>.md`.
+pub const DOCUMENTS: [&str; 3] = ["summary", "matrix", "monthly"];
+const BUILT_IN: &[(&str, &str, &str)] = built_in!("summary", "matrix", "monthly");
 
 /// A template problem: names the template, the line and what is wrong (exit code 1).
 #[derive(Debug)]

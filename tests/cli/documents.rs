@@ -23,36 +23,36 @@ fn golden(rel: &str, text: &str) {
     );
 }
 
+/// Every document of the bundled workspace in both languages, as checked in under `docs/examples/`.
+/// Rendered from a copy without `templates/`, so the built-in templates are what is tested.
 #[test]
 fn checked_in_examples_match_a_fresh_rendering() {
+    let ws = copy_workspace(&repo());
+    fs::remove_dir_all(ws.path().join("templates")).unwrap();
+    let documents: [(&[&str], &str); 4] = [
+        (&["summary", "--year", "2014"], "summary-2014"),
+        (
+            &["summary", "--year", "2014", "--division", "secretariat"],
+            "summary-2014-secretariat",
+        ),
+        (&["matrix", "--year", "2014"], "matrix-2014"),
+        (&["monthly", "--month", "2014-06"], "monthly-2014-06"),
+    ];
     for lang in ["zh", "en"] {
-        let r = perf(
-            &repo(),
-            &[
-                "--today", TODAY, "--lang", lang, "summary", "--year", "2014",
-            ],
-        );
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        golden(&format!("docs/examples/summary-2014.{lang}.md"), &r.stdout);
-        let r = perf(
-            &repo(),
-            &[
-                "--today",
-                TODAY,
-                "--lang",
-                lang,
-                "summary",
-                "--year",
-                "2014",
-                "--division",
-                "secretariat",
-            ],
-        );
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        golden(
-            &format!("docs/examples/summary-2014-secretariat.{lang}.md"),
-            &r.stdout,
-        );
+        for (args, name) in documents {
+            let mut all = vec!["--today", TODAY, "--lang", lang];
+            all.extend(args);
+            let r = perf(ws.path(), &all);
+            assert_eq!(r.code, 0, "{args:?} {lang}: {}", r.stderr);
+            assert_tables_intact(&r.stdout);
+            golden(&format!("docs/examples/{name}.{lang}.md"), &r.stdout);
+            // The repository's own templates/ are the built-in ones: same bytes either way.
+            let here = perf(&repo(), &all);
+            assert_eq!(
+                here.stdout, r.stdout,
+                "templates/{lang} differs from the built-in {name}"
+            );
+        }
     }
 }
 
