@@ -389,6 +389,44 @@ impl Plan {
             .filter(move |(_, it)| it.indicator == indicator)
     }
 
+    /// Drops where each value was written (every `Locs` and a person's `place`, some 1 KB an
+    /// item): only the plan's own checks report them, and once they have run, a command that goes
+    /// on to fold 10,000 items' entries has better use for the memory.
+    pub fn forget_places(&mut self) {
+        fn people<'a>(list: impl IntoIterator<Item = &'a mut Person>) {
+            for p in list {
+                p.place = Place::default();
+            }
+        }
+        if let Some(g) = &mut self.leading_group {
+            g.locs = Locs::default();
+            people(g.leader.iter_mut());
+            people(&mut g.deputy_leaders);
+            people(&mut g.members);
+        }
+        if let Some(o) = &mut self.performance_office {
+            o.locs = Locs::default();
+            people(o.director.iter_mut());
+            people(o.executive_deputy.iter_mut());
+            people(&mut o.deputies);
+        }
+        for d in &mut self.divisions {
+            d.locs = Locs::default();
+            people(d.leader.iter_mut());
+            people(&mut d.liaisons);
+            people(&mut d.former_liaisons);
+        }
+        for c in &mut self.categories {
+            c.locs = Locs::default();
+        }
+        for i in &mut self.indicators {
+            i.locs = Locs::default();
+        }
+        for i in &mut self.items {
+            i.locs = Locs::default();
+        }
+    }
+
     /// Whether `person` may report for `division`: a current liaison or the leader of the division,
     /// or the performance office's staff.
     pub fn may_add(&self, division: &Division, person: &str) -> bool {

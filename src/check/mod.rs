@@ -10,6 +10,7 @@ pub mod plan;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 
 use anyhow::Result;
@@ -64,9 +65,11 @@ pub fn scan_year(
 ) -> Result<YearScan> {
     let loaded = ws.load_plan(year)?;
     let plan_complete = loaded.complete;
-    let plan = loaded.plan;
+    let mut plan = loaded.plan;
     let mut diags = loaded.diags;
     plan::check(&plan, &mut diags);
+    // Every problem of the plan is known now; the places of its values are not needed again.
+    plan.forget_places();
     let calendar = calendar_for(ws, year, &plan);
     let files = ws.report_files(year)?;
 
@@ -80,9 +83,18 @@ pub fn scan_year(
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
-    let new_states = || -> Vec<Vec<Option<ItemState>>> {
-        dates.iter().map(|_| vec![None; plan.items.len()]).collect()
-    };
+    // Every item's fold, for every requested date, made here and shared by the workers behind
+    // one lock each: an item's entries are nearly always in one file, so the locks are hardly
+    // ever contended, and the folds live in this thread's memory, not in the workers'.
+    let states: Vec<Vec<Mutex<ItemState>>> = dates
+        .iter()
+        .map(|dt| {
+            plan.items
+                .iter()
+                .map(|item| Mutex::new(ItemState::new(item, *dt, &ws.settings, &calendar)))
+                .collect()
+        })
+        .collect();
     // Files are taken from a shared queue, largest first, so that the workers finish together.
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| {
@@ -90,17 +102,12 @@ pub fn scan_year(
     });
     let next = AtomicUsize::new(0);
 
-    /// What a worker hands back: each of its files' problems, the histories of items whose
-    /// entries may lie in several files, and its folds.
-    type Part = (
-        Vec<(usize, Diagnostics)>,
-        entries::History,
-        Vec<Vec<Option<ItemState>>>,
-    );
+    /// What a worker hands back: each of its files' problems, and the histories of items whose
+    /// entries may lie in several files.
+    type Part = (Vec<(usize, Diagnostics)>, entries::History);
     let run = || -> Result<Part> {
         let mut problems = Vec::new();
         let mut shared = entries::History::default();
-        let mut states = new_states();
         let mut buffer = Vec::new();
         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let rf = &files[i];
@@ -126,11 +133,10 @@ pub fn scan_year(
                 &mut d,
                 &mut history,
                 |index, entry| {
-                    for (di, dt) in dates.iter().enumerate() {
-                        states[di][index]
-                            .get_or_insert_with(|| {
-                                ItemState::new(&plan.items[index], *dt, &ws.settings, &calendar)
-                            })
+                    for per_item in &states {
+                        per_item[index]
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
                             .add(entry, i as u32);
                     }
                 },
@@ -145,7 +151,7 @@ pub fn scan_year(
             problems.push((i, d));
             buffer = src.into_bytes();
         }
-        Ok((problems, shared, states))
+        Ok((problems, shared))
     };
     let parts: Vec<Result<Part>> = if workers <= 1 {
         vec![run()]
@@ -164,22 +170,12 @@ pub fn scan_year(
 
     let mut per_file: Vec<Diagnostics> = vec![Diagnostics::new(); files.len()];
     let mut history = entries::History::default();
-    let mut merged = new_states();
     for part in parts {
-        let (problems, h, states) = part?;
+        let (problems, h) = part?;
         for (i, d) in problems {
             per_file[i] = d;
         }
         history.merge(h);
-        for (di, per_item) in states.into_iter().enumerate() {
-            for (index, st) in per_item.into_iter().enumerate() {
-                let Some(st) = st else { continue };
-                match &mut merged[di][index] {
-                    Some(m) => m.merge(&st),
-                    slot => *slot = Some(st),
-                }
-            }
-        }
     }
     for d in per_file {
         diags.extend(d);
@@ -202,18 +198,12 @@ pub fn scan_year(
         });
     }
 
-    let states = merged
+    let states = states
         .into_iter()
-        .zip(dates)
-        .map(|(per_item, dt)| {
+        .map(|per_item| {
             per_item
                 .into_iter()
-                .enumerate()
-                .map(|(i, st)| {
-                    st.unwrap_or_else(|| {
-                        ItemState::new(&plan.items[i], *dt, &ws.settings, &calendar)
-                    })
-                })
+                .map(|st| st.into_inner().unwrap_or_else(PoisonError::into_inner))
                 .collect()
         })
         .collect();

@@ -16,9 +16,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
         let has_plan = ctx.ws.root.join("indicators").join(y.to_string()).is_dir();
         let has_reports = ctx.ws.root.join("reports").join(y.to_string()).is_dir();
         if !has_plan && !has_reports {
-            return Err(EnvError(format!(
-                "nothing to check for {y}: neither indicators/{y}/ nor reports/{y}/ exists"
-            ))
+            return Err(EnvError::new(
+                format!("{y} 年没有可检查的内容：indicators/{y}/ 和 reports/{y}/ 都不存在"),
+                format!(
+                    "nothing to check for {y}: neither indicators/{y}/ nor reports/{y}/ exists"
+                ),
+            )
             .into());
         }
     }

@@ -7,36 +7,56 @@ use anyhow::Result;
 
 use crate::cli::FixEncodingArgs;
 use crate::cmd::{DATA_ERROR, SUCCESS};
+use crate::diag::Lang;
 use crate::workspace::EnvError;
 use crate::workspace::append::write_atomically;
 
-pub fn run(args: &FixEncodingArgs) -> Result<i32> {
+pub fn run(args: &FixEncodingArgs, lang: Lang) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for path in &args.files {
-        let bytes = std::fs::read(path)
-            .map_err(|e| EnvError(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            EnvError::new(
+                format!("无法读取 {}：{e}", path.display()),
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
         if std::str::from_utf8(&bytes).is_ok() {
-            writeln!(out, "{}: already UTF-8, unchanged", path.display())?;
+            match lang {
+                Lang::Zh => writeln!(out, "{}：已是 UTF-8，未改动", path.display())?,
+                Lang::En => writeln!(out, "{}: already UTF-8, unchanged", path.display())?,
+            }
             continue;
         }
         let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
         if had_errors {
             failed = true;
-            writeln!(
-                std::io::stderr(),
-                "perf: {}: neither UTF-8 nor GB18030; unchanged (save it from the program that made it as UTF-8)",
-                path.display()
-            )?;
+            let p = path.display();
+            let msg = match lang {
+                Lang::Zh => format!(
+                    "perf: {p}：既不是 UTF-8 也不是 GB18030，未改动（请在生成它的程序中另存为 UTF-8）"
+                ),
+                Lang::En => format!(
+                    "perf: {p}: neither UTF-8 nor GB18030; unchanged (save it from the program that made it as UTF-8)"
+                ),
+            };
+            writeln!(std::io::stderr(), "{msg}")?;
             continue;
         }
         write_atomically(path, text.as_bytes())?;
         let lines = text.lines().count();
-        writeln!(
-            out,
-            "{}: converted from GB18030 to UTF-8 ({lines} lines)",
-            path.display()
-        )?;
+        match lang {
+            Lang::Zh => writeln!(
+                out,
+                "{}：已由 GB18030 转为 UTF-8（{lines} 行）",
+                path.display()
+            )?,
+            Lang::En => writeln!(
+                out,
+                "{}: converted from GB18030 to UTF-8 ({lines} lines)",
+                path.display()
+            )?,
+        }
     }
     Ok(if failed { DATA_ERROR } else { SUCCESS })
 }

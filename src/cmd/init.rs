@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::cli::InitArgs;
 use crate::cmd::SUCCESS;
+use crate::diag::Lang;
 use crate::workspace::EnvError;
 
 fn perf_toml(office: &str, year: i32) -> String {
@@ -212,12 +213,16 @@ repos:
         files: ^(perf\.toml|indicators/.*\.toml|reports/.*\.csv)$
 "#;
 
-pub fn run(args: &InitArgs, today: chrono::NaiveDate) -> Result<i32> {
+pub fn run(args: &InitArgs, today: chrono::NaiveDate, lang: Lang) -> Result<i32> {
     use chrono::Datelike;
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
     let year = args.year.unwrap_or(today.year());
     if !(1000..=9999).contains(&year) {
-        return Err(EnvError(format!("--year {year} is not a four-digit year")).into());
+        return Err(EnvError::new(
+            format!("--year {year} 不是四位数的年份"),
+            format!("--year {year} is not a four-digit year"),
+        )
+        .into());
     }
     let office = args
         .office
@@ -239,35 +244,59 @@ pub fn run(args: &InitArgs, today: chrono::NaiveDate) -> Result<i32> {
         .map(|(p, _)| p.as_str())
         .collect();
     if !existing.is_empty() {
-        return Err(EnvError(format!(
-            "nothing written: {} already exist{} in {}; perf init never overwrites a file",
-            existing.join(", "),
-            if existing.len() == 1 { "s" } else { "" },
-            dir.display()
-        ))
+        return Err(EnvError::new(
+            format!(
+                "未写入任何文件：{} 已存在于 {}；perf init 不会覆盖已有文件",
+                existing.join("、"),
+                dir.display()
+            ),
+            format!(
+                "nothing written: {} already exist{} in {}; perf init never overwrites a file",
+                existing.join(", "),
+                if existing.len() == 1 { "s" } else { "" },
+                dir.display()
+            ),
+        )
         .into());
     }
     for (rel, text) in &files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| EnvError(format!("cannot create {}: {e}", parent.display())))?;
+            fs::create_dir_all(parent).map_err(|e| {
+                EnvError::new(
+                    format!("无法创建 {}：{e}", parent.display()),
+                    format!("cannot create {}: {e}", parent.display()),
+                )
+            })?;
         }
         write_new(&path, text)?;
     }
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "created a perf workspace for {year} in {}:",
-        dir.display()
-    )?;
+    match lang {
+        Lang::Zh => writeln!(
+            out,
+            "已在 {} 创建 {year} 年度的 perf 工作区：",
+            dir.display()
+        )?,
+        Lang::En => writeln!(
+            out,
+            "created a perf workspace for {year} in {}:",
+            dir.display()
+        )?,
+    }
     for (rel, _) in &files {
         writeln!(out, "  {rel}")?;
     }
-    writeln!(
-        out,
-        "next: edit indicators/{year}/plan.toml, then run `perf check`"
-    )?;
+    match lang {
+        Lang::Zh => writeln!(
+            out,
+            "下一步：编辑 indicators/{year}/plan.toml，然后运行 `perf check`"
+        )?,
+        Lang::En => writeln!(
+            out,
+            "next: edit indicators/{year}/plan.toml, then run `perf check`"
+        )?,
+    }
     Ok(SUCCESS)
 }
 
@@ -277,7 +306,12 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| EnvError(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| {
+            EnvError::new(
+                format!("无法创建 {}：{e}", path.display()),
+                format!("cannot create {}: {e}", path.display()),
+            )
+        })?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }

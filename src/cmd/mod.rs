@@ -92,9 +92,10 @@ impl Context {
             .join(year.to_string())
             .is_dir()
         {
-            bail!(EnvError(format!(
-                "no plan for {year}: indicators/{year}/ does not exist"
-            )));
+            bail!(EnvError::new(
+                format!("{year} 年没有计划：indicators/{year}/ 不存在"),
+                format!("no plan for {year}: indicators/{year}/ does not exist")
+            ));
         }
         Ok(year)
     }
@@ -107,15 +108,20 @@ impl Context {
             Some(x) => {
                 let jan1 = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(x);
                 if x < jan1 || x > mar31 {
-                    bail!(EnvError(format!(
-                        "--as-of {x} is outside {jan1} … {mar31}: the evaluation of {year} runs from 1 January to 31 March of the next year"
-                    )));
+                    bail!(EnvError::new(
+                        format!(
+                            "--as-of {x} 不在 {jan1} 至 {mar31} 之间：{year} 年度的评估从 1 月 1 日到次年 3 月 31 日"
+                        ),
+                        format!(
+                            "--as-of {x} is outside {jan1} … {mar31}: the evaluation of {year} runs from 1 January to 31 March of the next year"
+                        )
+                    ));
                 }
                 if x > self.today {
-                    bail!(EnvError(format!(
-                        "--as-of {x} is after today ({})",
-                        self.today
-                    )));
+                    bail!(EnvError::new(
+                        format!("--as-of {x} 晚于今天（{}）", self.today),
+                        format!("--as-of {x} is after today ({})", self.today)
+                    ));
                 }
                 Ok(Dates::at(x))
             }
@@ -175,9 +181,9 @@ pub fn run(cli: Cli) -> Result<i32> {
                     .global
                     .today
                     .unwrap_or_else(|| chrono::Local::now().date_naive());
-                return init::run(a, today);
+                return init::run(a, today, message_lang(&cli.global));
             }
-            Command::FixEncoding(a) => return fix_encoding::run(a),
+            Command::FixEncoding(a) => return fix_encoding::run(a, message_lang(&cli.global)),
             Command::Completions(a) => {
                 let mut cmd = <Cli as clap::CommandFactory>::command();
                 let mut buf = Vec::new();
@@ -213,12 +219,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     match result {
         Ok(code) => Ok(code),
         Err(e) if e.downcast_ref::<EnvError>().is_some() => {
-            // A path or a name in the message may come from the workspace.
-            let _ = writeln!(
-                std::io::stderr(),
-                "perf: {}",
-                terminal::clean(&e.to_string())
+            let text = e.downcast_ref::<EnvError>().map_or_else(
+                || e.to_string(),
+                |env| env.0.get(message_lang(&cli.global)).to_string(),
             );
+            // A path or a name in the message may come from the workspace.
+            let _ = writeln!(std::io::stderr(), "perf: {}", terminal::clean(&text));
             Ok(USAGE_ERROR)
         }
         Err(e)
@@ -233,6 +239,20 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(DATA_ERROR)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The language of messages when no context could be made: `--lang`, else the workspace's
+/// `perf.toml` where one can be read, else Chinese.
+pub fn message_lang(g: &Global) -> Lang {
+    match g.lang {
+        Some(LangArg::Zh) => Lang::Zh,
+        Some(LangArg::En) => Lang::En,
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| Workspace::find(g.root.as_deref(), &cwd).ok())
+            .and_then(|root| Workspace::open(root).ok())
+            .map_or(Lang::Zh, |ws| ws.settings.lang),
     }
 }
 
@@ -257,12 +277,20 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
             };
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| EnvError(format!("cannot write {}: {e}", p.display())))?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+                EnvError::new(
+                    format!("无法写入 {}：{e}", p.display()),
+                    format!("cannot write {}: {e}", p.display()),
+                )
+            })?;
             tmp.write_all(text.as_bytes())?;
             tmp.as_file().sync_all()?;
-            tmp.persist(p)
-                .map_err(|e| EnvError(format!("cannot write {}: {}", p.display(), e.error)))?;
+            tmp.persist(p).map_err(|e| {
+                EnvError::new(
+                    format!("无法写入 {}：{}", p.display(), e.error),
+                    format!("cannot write {}: {}", p.display(), e.error),
+                )
+            })?;
         }
     }
     Ok(())

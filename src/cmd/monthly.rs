@@ -24,16 +24,16 @@ fn parse_month(s: &str) -> Option<NaiveDate> {
 
 pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
     let start = parse_month(&args.month).ok_or_else(|| {
-        EnvError(format!(
-            "--month {} is not a month like 2014-06",
-            args.month
-        ))
+        EnvError::new(
+            format!("--month {} 不是有效的月份，应写作 2014-06", args.month),
+            format!("--month {} is not a month like 2014-06", args.month),
+        )
     })?;
     if start > ctx.today {
-        return Err(EnvError(format!(
-            "{} has not begun (today is {})",
-            args.month, ctx.today
-        ))
+        return Err(EnvError::new(
+            format!("{} 尚未开始（今天是 {}）", args.month, ctx.today),
+            format!("{} has not begun (today is {})", args.month, ctx.today),
+        )
         .into());
     }
     let year = ctx.year(Some(start.year()))?;

@@ -131,9 +131,10 @@ pub fn ask_missing(
             })
             .collect();
         if mine.is_empty() {
-            anyhow::bail!(crate::workspace::EnvError(format!(
-                "{reporter} may not report for any item"
-            )));
+            anyhow::bail!(crate::workspace::EnvError::new(
+                format!("{reporter} 不能为任何细项报送"),
+                format!("{reporter} may not report for any item")
+            ));
         }
         let labels: Vec<String> = mine
             .iter()

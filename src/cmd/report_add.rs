@@ -87,7 +87,11 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     // 1. What is missing? On a terminal, ask; otherwise never prompt.
     let reporter = reporter(ctx, args.reporter.as_deref());
     if args.nil && args.value.is_some() {
-        return Err(EnvError("give either VALUE or --nil, not both".into()).into());
+        return Err(EnvError::new(
+            "VALUE 与 --nil 只能给出其一",
+            "give either VALUE or --nil, not both",
+        )
+        .into());
     }
     let mut missing = Vec::new();
     if args.item.is_none() {
@@ -111,10 +115,16 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
             Err(code) => return Ok(code),
         }
     } else {
-        return Err(EnvError(format!(
-            "missing arguments (not a terminal, so perf does not ask): {}",
-            missing.join(", ")
-        ))
+        return Err(EnvError::new(
+            format!(
+                "缺少参数（不在终端中运行，perf 不会逐项询问）：{}",
+                missing.join(", ")
+            ),
+            format!(
+                "missing arguments (not a terminal, so perf does not ask): {}",
+                missing.join(", ")
+            ),
+        )
         .into());
     };
     let args = &args;
@@ -123,15 +133,15 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     // 2. Which year's plan holds the item?
     let years: Vec<i32> = match (args.date, &args.period) {
         (Some(d), _) => vec![d.year()],
-        (None, Some(p)) => match Period::parse(p) {
-            Some(p) => vec![p.start.year()],
-            None => {
-                return Err(EnvError(format!(
-                    "--period {p} is not a period like 2014-05, 2014-Q2, 2014-H1 or 2014"
-                ))
+        (None, Some(p)) => {
+            match Period::parse(p) {
+                Some(p) => vec![p.start.year()],
+                None => {
+                    return Err(EnvError::new(format!("--period {p} 不是有效的报告期，应写作 2014-05、2014-Q2、2014-H1 或 2014"), format!("--period {p} is not a period like 2014-05, 2014-Q2, 2014-H1 or 2014"))
                 .into());
+                }
             }
-        },
+        }
         (None, None) => vec![ctx.today.year(), ctx.today.year() - 1],
     };
     let mut found = None;
@@ -247,7 +257,13 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     let old: Option<Vec<u8>> = match std::fs::read(&target) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(EnvError(format!("cannot read {rel}: {e}")).into()),
+        Err(e) => {
+            return Err(EnvError::new(
+                format!("无法读取 {rel}：{e}"),
+                format!("cannot read {rel}: {e}"),
+            )
+            .into());
+        }
     };
     let rules_for = |refuse_future| rules::Rules {
         plan: &plan,
@@ -542,11 +558,18 @@ fn ask(
         .into_iter()
         .find(|y| ctx.ws.root.join("indicators").join(y.to_string()).is_dir())
         .ok_or_else(|| {
-            EnvError(format!(
-                "no plan for {} or {}: give ITEM, VALUE and --date",
-                ctx.today.year(),
-                ctx.today.year() - 1
-            ))
+            EnvError::new(
+                format!(
+                    "{} 年和 {} 年都没有计划：请给出 ITEM、VALUE 和 --date",
+                    ctx.today.year(),
+                    ctx.today.year() - 1
+                ),
+                format!(
+                    "no plan for {} or {}: give ITEM, VALUE and --date",
+                    ctx.today.year(),
+                    ctx.today.year() - 1
+                ),
+            )
         })?;
     let dates = ctx.dates(year, None)?;
     let (plan, statuses) = match crate::cmd::status::compute(ctx, year, dates)? {

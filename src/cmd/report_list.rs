@@ -27,7 +27,11 @@ pub fn run(ctx: &Context, args: &ReportListArgs) -> Result<i32> {
     if let Some(d) = &args.division
         && !files.iter().any(|f| &f.division == d)
     {
-        return Err(EnvError(format!("no progress file reports/{year}/{d}.csv")).into());
+        return Err(EnvError::new(
+            format!("没有进度文件 reports/{year}/{d}.csv"),
+            format!("no progress file reports/{year}/{d}.csv"),
+        )
+        .into());
     }
     let mut rows = Vec::new();
     let mut unreadable = 0;

@@ -40,22 +40,36 @@ pub fn filter<'a>(
         && plan.division(d).is_none()
     {
         let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
-        return Err(EnvError(format!(
-            "no division `{d}` in {}; divisions: {}",
-            plan.year,
-            ids.join(", ")
-        ))
+        return Err(EnvError::new(
+            format!(
+                "{} 年度没有责任处 `{d}`；责任处有：{}",
+                plan.year,
+                ids.join(", ")
+            ),
+            format!(
+                "no division `{d}` in {}; divisions: {}",
+                plan.year,
+                ids.join(", ")
+            ),
+        )
         .into());
     }
     if let Some(c) = category
         && plan.category(c).is_none()
     {
         let ids: Vec<&str> = plan.categories.iter().map(|c| c.id.as_str()).collect();
-        return Err(EnvError(format!(
-            "no category `{c}` in {}; categories: {}",
-            plan.year,
-            ids.join(", ")
-        ))
+        return Err(EnvError::new(
+            format!(
+                "{} 年度没有评估内容 `{c}`；评估内容有：{}",
+                plan.year,
+                ids.join(", ")
+            ),
+            format!(
+                "no category `{c}` in {}; categories: {}",
+                plan.year,
+                ids.join(", ")
+            ),
+        )
         .into());
     }
     Ok(all

@@ -56,15 +56,24 @@ pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Strin
     let rel = format!("templates/{lang}/{name}.md");
     let path = ctx.ws.root.join(&rel);
     let (origin, source) = if path.is_file() {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            EnvError::new(
+                format!("无法读取 {rel}：{e}"),
+                format!("cannot read {rel}: {e}"),
+            )
+        })?;
         (rel.clone(), text)
     } else {
         let text = BUILT_IN
             .iter()
             .find(|(l, n, _)| *l == lang && *n == name)
             .map(|(_, _, t)| t.to_string())
-            .ok_or_else(|| EnvError(format!("no built-in template {rel}")))?;
+            .ok_or_else(|| {
+                EnvError::new(
+                    format!("没有内置模板 {rel}"),
+                    format!("no built-in template {rel}"),
+                )
+            })?;
         (format!("{rel} (built-in)"), text)
     };
     let mut env = Environment::new();

@@ -46,17 +46,30 @@ pub struct Lock {
 
 impl Lock {
     pub fn take(dir: &Path) -> Result<Lock> {
-        fs::create_dir_all(dir)
-            .map_err(|e| EnvError(format!("cannot create {}: {e}", dir.display())))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            EnvError::new(
+                format!("无法创建 {}：{e}", dir.display()),
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })?;
         let path = dir.join(".perf.lock");
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| EnvError(format!("cannot open the lock {}: {e}", path.display())))?;
-        file.lock()
-            .map_err(|e| EnvError(format!("cannot lock {}: {e}", path.display())))?;
+            .map_err(|e| {
+                EnvError::new(
+                    format!("无法打开锁文件 {}：{e}", path.display()),
+                    format!("cannot open the lock {}: {e}", path.display()),
+                )
+            })?;
+        file.lock().map_err(|e| {
+            EnvError::new(
+                format!("无法加锁 {}：{e}", path.display()),
+                format!("cannot lock {}: {e}", path.display()),
+            )
+        })?;
         Ok(Lock { file })
     }
 }
@@ -81,17 +94,20 @@ pub fn check_inside(root: &Path, dir: &Path) -> Result<()> {
     }
     let Some(d) = existing else { return Ok(()) };
     let real = fs::canonicalize(d).map_err(|e| {
-        EnvError(format!(
-            "{} is a symbolic link that cannot be followed: {e}",
-            d.display()
-        ))
+        EnvError::new(
+            format!("{} 是无法解析的符号链接：{e}", d.display()),
+            format!(
+                "{} is a symbolic link that cannot be followed: {e}",
+                d.display()
+            ),
+        )
     })?;
     if !real.starts_with(&root) {
-        return Err(EnvError(format!(
-            "{} leads to {}, outside the workspace, through a symbolic link: perf never writes through it",
+        return Err(EnvError::new(format!("{} 经符号链接指向工作区之外的 {}：perf 不会通过它写入",
             d.display(),
-            real.display()
-        ))
+            real.display()), format!("{} leads to {}, outside the workspace, through a symbolic link: perf never writes through it",
+            d.display(),
+            real.display()))
         .into());
     }
     Ok(())
@@ -126,18 +142,28 @@ pub fn resolve_target(root: &Path, path: &Path) -> Result<PathBuf> {
         return Ok(path.to_path_buf());
     }
     let real = fs::canonicalize(path).map_err(|e| {
-        EnvError(format!(
-            "{} is a symbolic link that cannot be followed: {e}",
-            path.display()
-        ))
+        EnvError::new(
+            format!("{} 是无法解析的符号链接：{e}", path.display()),
+            format!(
+                "{} is a symbolic link that cannot be followed: {e}",
+                path.display()
+            ),
+        )
     })?;
     let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     if !real.starts_with(&root) {
-        return Err(EnvError(format!(
-            "{} is a symbolic link to {}, outside the workspace: perf never writes through it",
-            path.display(),
-            real.display()
-        ))
+        return Err(EnvError::new(
+            format!(
+                "{} 是指向工作区之外 {} 的符号链接：perf 不会通过它写入",
+                path.display(),
+                real.display()
+            ),
+            format!(
+                "{} is a symbolic link to {}, outside the workspace: perf never writes through it",
+                path.display(),
+                real.display()
+            ),
+        )
         .into());
     }
     Ok(real)
@@ -165,7 +191,12 @@ pub fn appended(old: Option<&[u8]>, record: &str) -> Vec<u8> {
 /// Writes `bytes` to `target` atomically: a temporary file beside it, flushed, renamed over it.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| EnvError(format!("cannot write {}: {e}", target.display()));
+    let fail = |e: std::io::Error| {
+        EnvError::new(
+            format!("无法写入 {}：{e}", target.display()),
+            format!("cannot write {}: {e}", target.display()),
+        )
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".perf-")
         .suffix(".tmp")

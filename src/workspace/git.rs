@@ -27,42 +27,50 @@ impl Base {
     /// Finds the merge base of `rev` and `HEAD` for the repository that holds `root`.
     pub fn find(root: &Path, rev: &str) -> Result<Base> {
         let prefix = run(root, &["rev-parse", "--show-prefix"]).map_err(|e| match e {
-            Failure::Spawn(e) => EnvError(format!(
-                "--base needs git, but `git` could not be run: {e}; install git or leave out --base"
-            )),
-            Failure::Status(msg) => EnvError(format!(
-                "--base needs a git repository, but {} is not inside one{}",
+            Failure::Spawn(e) => EnvError::new(format!("--base 需要 git，但无法运行 `git`：{e}；请安装 git，或去掉 --base"), format!("--base needs git, but `git` could not be run: {e}; install git or leave out --base")),
+            Failure::Status(msg) => EnvError::new(format!("--base 需要 git 仓库，但 {} 不在仓库中{}",
                 root.display(),
-                detail(&msg)
-            )),
+                detail(&msg)), format!("--base needs a git repository, but {} is not inside one{}",
+                root.display(),
+                detail(&msg))),
         })?;
         let prefix = text(prefix).trim_end_matches(['\r', '\n']).to_string();
         if rev.is_empty() || rev.starts_with('-') {
-            return Err(EnvError(format!("--base `{rev}` is not a revision")).into());
+            return Err(EnvError::new(
+                format!("--base `{rev}` 不是有效的版本"),
+                format!("--base `{rev}` is not a revision"),
+            )
+            .into());
         }
         let commit = verify(root, &format!("{rev}^{{commit}}")).map_err(|msg| {
-            EnvError(format!(
-                "--base `{rev}` is not a commit of this repository{}; a branch of another repository such as `origin/main` may need `git fetch` first",
-                detail(&msg)
-            ))
+            EnvError::new(format!("--base `{rev}` 不是本仓库的提交{}；`origin/main` 这类远程分支可能需要先 `git fetch`",
+                detail(&msg)), format!("--base `{rev}` is not a commit of this repository{}; a branch of another repository such as `origin/main` may need `git fetch` first",
+                detail(&msg)))
         })?;
         let head = verify(root, "HEAD^{commit}").map_err(|msg| {
-            EnvError(format!(
-                "--base needs a commit at HEAD, and this repository has none yet{}",
-                detail(&msg)
-            ))
+            EnvError::new(
+                format!(
+                    "--base 需要 HEAD 有提交，而本仓库还没有任何提交{}",
+                    detail(&msg)
+                ),
+                format!(
+                    "--base needs a commit at HEAD, and this repository has none yet{}",
+                    detail(&msg)
+                ),
+            )
         })?;
         let base = run(root, &["merge-base", &commit, &head]).map_err(|e| {
-            EnvError(format!(
-                "--base `{rev}` has no common ancestor with HEAD{}; in a shallow clone, fetch the whole history (`git fetch --unshallow`, `fetch-depth: 0` in GitHub Actions, `GIT_DEPTH: 0` in GitLab CI)",
-                detail(&e.message())
-            ))
+            EnvError::new(format!("--base `{rev}` 与 HEAD 没有共同祖先{}；浅克隆时请取回完整历史（`git fetch --unshallow`；GitHub Actions 中设 `fetch-depth: 0`，GitLab CI 中设 `GIT_DEPTH: 0`）",
+                detail(&e.message())), format!("--base `{rev}` has no common ancestor with HEAD{}; in a shallow clone, fetch the whole history (`git fetch --unshallow`, `fetch-depth: 0` in GitHub Actions, `GIT_DEPTH: 0` in GitLab CI)",
+                detail(&e.message())))
         })?;
         let commit = text(base).trim().to_string();
         if commit.is_empty() {
-            return Err(
-                EnvError(format!("--base `{rev}` has no common ancestor with HEAD")).into(),
-            );
+            return Err(EnvError::new(
+                format!("--base `{rev}` 与 HEAD 没有共同祖先"),
+                format!("--base `{rev}` has no common ancestor with HEAD"),
+            )
+            .into());
         }
         Ok(Base {
             root: root.to_path_buf(),
@@ -99,11 +107,18 @@ impl Base {
             ],
         )
         .map_err(|e| {
-            EnvError(format!(
-                "cannot list {dir} at the merge base {}{}",
-                self.short(),
-                detail(&e.message())
-            ))
+            EnvError::new(
+                format!(
+                    "无法列出合并基点 {} 的 {dir}{}",
+                    self.short(),
+                    detail(&e.message())
+                ),
+                format!(
+                    "cannot list {dir} at the merge base {}{}",
+                    self.short(),
+                    detail(&e.message())
+                ),
+            )
         })?;
         let mut names: Vec<String> = out
             .split(|b| *b == 0)
@@ -121,11 +136,18 @@ impl Base {
     pub fn read(&self, rel: &str) -> Result<Vec<u8>> {
         let object = format!("{}:{}", self.commit, self.repo_path(rel));
         run(&self.root, &["cat-file", "blob", &object]).map_err(|e| {
-            EnvError(format!(
-                "cannot read {rel} at the merge base {}{}",
-                self.short(),
-                detail(&e.message())
-            ))
+            EnvError::new(
+                format!(
+                    "无法读取合并基点 {} 的 {rel}{}",
+                    self.short(),
+                    detail(&e.message())
+                ),
+                format!(
+                    "cannot read {rel} at the merge base {}{}",
+                    self.short(),
+                    detail(&e.message())
+                ),
+            )
             .into()
         })
     }

@@ -19,13 +19,20 @@ use crate::diag::{Diagnostic, Diagnostics, Text};
 use crate::model::{Plan, Settings};
 use source::Source;
 
-/// A usage or environment problem (exit code 2), as opposed to bad data (exit code 1).
+/// A usage or environment problem (exit code 2), as opposed to bad data (exit code 1), with its
+/// message in both languages (shown in English where no language is known).
 #[derive(Debug)]
-pub struct EnvError(pub String);
+pub struct EnvError(pub Text);
+
+impl EnvError {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> EnvError {
+        EnvError(Text::new(zh, en))
+    }
+}
 
 impl std::fmt::Display for EnvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0.en)
     }
 }
 
@@ -64,11 +71,11 @@ impl Workspace {
             if root.join("perf.toml").is_file() {
                 return Ok(root.to_path_buf());
             }
-            return Err(EnvError(format!(
-                "{} holds no perf.toml: it is not a perf workspace (create one with `perf init {}`)",
+            return Err(EnvError::new(format!("{} 中没有 perf.toml，不是 perf 工作区（可用 `perf init {}` 创建）",
                 root.display(),
-                root.display()
-            ))
+                root.display()), format!("{} holds no perf.toml: it is not a perf workspace (create one with `perf init {}`)",
+                root.display(),
+                root.display()))
             .into());
         }
         let mut dir = Some(cwd);
@@ -78,8 +85,9 @@ impl Workspace {
             }
             dir = d.parent();
         }
-        Err(EnvError(
-            "no perf.toml in this folder or any above it: run `perf init` to create a workspace, or name one with `--root DIR` (or PERF_ROOT)".into(),
+        Err(EnvError::new(
+            "当前目录及其上级目录中都没有 perf.toml：请运行 `perf init` 创建工作区，或用 `--root 目录`（或环境变量 PERF_ROOT）指定",
+            "no perf.toml in this folder or any above it: run `perf init` to create a workspace, or name one with `--root DIR` (or PERF_ROOT)",
         )
         .into())
     }
@@ -117,9 +125,9 @@ impl Workspace {
         }
         match self.plan_years()?.last() {
             Some(y) => Ok(*y),
-            None => bail!(EnvError(
+            None => bail!(EnvError::new(
+                "没有找到年度计划：indicators/<年度>/ 不存在；请创建它，或运行 `perf init`",
                 "no plan found: indicators/<year>/ does not exist; create one or run `perf init`"
-                    .into()
             )),
         }
     }
@@ -183,7 +191,12 @@ pub fn read_source_into(
             buffer.reserve(usize::try_from(size).unwrap_or(0));
             f.read_to_end(&mut buffer)
         })
-        .map_err(|e| EnvError(format!("cannot read {rel}: {e}")))?;
+        .map_err(|e| {
+            EnvError::new(
+                format!("无法读取 {rel}：{e}"),
+                format!("cannot read {rel}: {e}"),
+            )
+        })?;
     Ok(Source::decode(rel, buffer))
 }
 
@@ -210,10 +223,21 @@ fn list_files(dir: &Path, ext: &str) -> Result<Vec<String>> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
-        Err(e) => return Err(EnvError(format!("cannot list {}: {e}", dir.display())).into()),
+        Err(e) => {
+            return Err(EnvError::new(
+                format!("无法列出 {}：{e}", dir.display()),
+                format!("cannot list {}: {e}", dir.display()),
+            )
+            .into());
+        }
     };
     for entry in rd {
-        let entry = entry.map_err(|e| EnvError(format!("cannot list {}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| {
+            EnvError::new(
+                format!("无法列出 {}：{e}", dir.display()),
+                format!("cannot list {}: {e}", dir.display()),
+            )
+        })?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.starts_with('.') || !name.ends_with(ext) || entry.path().is_dir() {

@@ -711,7 +711,7 @@ fn env_error(root: &Path, ceiling: &Path, path: Option<&str>, rev: &str, says: &
         root,
         ceiling,
         path,
-        &["check", "--today", TODAY, "--format", "json", &flag],
+        &["--lang", "en", "check", "--today", TODAY, "--format", "json", &flag],
     );
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);

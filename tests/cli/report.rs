@@ -90,12 +90,12 @@ fn refusals_leave_every_byte_unchanged() {
         (
             &["Q1.2", "--nil", "--note", "x", "2", "--reporter", "林晓燕"],
             2,
-            "not both",
+            "只能给出其一",
         ),
         (
             &["E1.1", "3", "--reporter", "林晓燕", "--period", "2014-13"],
             2,
-            "not a period",
+            "不是有效的报告期",
         ),
         (
             &["E1.1", "3", "--reporter", "林晓燕", "--period", "2014-Q4"],
@@ -124,7 +124,7 @@ fn refusals_leave_every_byte_unchanged() {
             1,
             "周敏 不能为秘书处报送",
         ),
-        (&["E2.1"], 2, "missing arguments"),
+        (&["E2.1"], 2, "缺少参数"),
     ];
     for (args, code, needle) in cases {
         let r = add(ws.path(), args);
@@ -201,7 +201,7 @@ fn a_symlink_leading_outside_the_workspace_is_refused() {
     let before = fs::read(&target).unwrap();
     let r = add(ws.path(), &["E1.1", "3", "--reporter", "林晓燕"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("outside the workspace"));
+    assert!(r.stderr.contains("工作区之外"), "{}", r.stderr);
     assert_eq!(fs::read(&target).unwrap(), before);
 }
 

@@ -244,7 +244,7 @@ fn a_linked_year_or_reports_folder_leading_outside_is_refused() {
             ],
         );
         assert_eq!(r.code, 2, "{linked}: {}", r.stderr);
-        assert!(r.stderr.contains("outside the workspace"), "{}", r.stderr);
+        assert!(r.stderr.contains("工作区之外"), "{}", r.stderr);
         // Not a byte written outside, not even the lock file.
         assert_eq!(listing(outside.path()), before, "{linked}");
     }

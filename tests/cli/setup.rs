@@ -81,7 +81,7 @@ fn init_creates_a_workspace_that_passes_check_and_never_overwrites() {
     let r = perf_in(tmp.path(), &["init", "ws", "--year", "2015"]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("perf.toml") && r.stderr.contains("never overwrites"),
+        r.stderr.contains("perf.toml") && r.stderr.contains("不会覆盖已有文件"),
         "{}",
         r.stderr
     );
@@ -147,11 +147,13 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
-        "reports/2015/secretariat.csv: converted from GB18030 to UTF-8 (2 lines)\n"
+        "reports/2015/secretariat.csv：已由 GB18030 转为 UTF-8（2 行）\n"
     );
     assert_eq!(fs::read_to_string(&csv).unwrap(), text);
     assert_eq!(perf(&ws, &["--today", "2015-03-01", "check"]).code, 0);
     let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
+    assert!(r.stdout.contains("已是 UTF-8，未改动"));
+    let r = perf_in(&ws, &["--lang", "en", "fix-encoding", "reports/2015/secretariat.csv"]);
     assert!(r.stdout.contains("already UTF-8, unchanged"));
 }
 
