@@ -358,6 +358,17 @@ fn value_help(s: &str) -> Text {
             c => Some(c),
         })
         .collect();
+    // A comma is a thousands separator only between groups of three digits: `1,200` means 1200,
+    // but `3,5` is more likely a decimal comma, and guessing 35 would be dangerous.
+    let int_part = s.split(['.', '．']).next().unwrap_or("");
+    let groups: Vec<&str> = int_part.split([',', '，']).collect();
+    let separators_ok = groups.len() == 1 || groups[1..].iter().all(|g| g.chars().count() == 3);
+    if !separators_ok {
+        return Text::new(
+            "数值只能是数字；小数点用英文句点（如 3.5），不用逗号",
+            "a value is a plain number; the decimal mark is a point (3.5), not a comma",
+        );
+    }
     if valid_number(&fixed) && fixed != s {
         Text::new(
             format!("只写数字，不带空格、%、千位分隔符或全角数字：{fixed}"),
@@ -678,7 +689,9 @@ fn record(
             Some(fd) => {
                 let limit = NaiveDate::from_ymd_opt(year + 1, 3, 31).unwrap_or(fd);
                 let place = || at(src, header, rec, FILED);
-                if date.is_some_and(|d| fd < d) {
+                // A date after today is reported already; `filed` before it follows from that.
+                let future = rules.refuse_future && date.is_some_and(|d| d > rules.today);
+                if date.is_some_and(|d| fd < d) && !future {
                     diags.push(
                         err(
                             "invalid-filed",

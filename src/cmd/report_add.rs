@@ -300,7 +300,9 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
             &mut diags,
             &mut history,
             |i, e| {
-                if i == index {
+                // Only what had been recorded by today counts (with `--today` in the past,
+                // later entries are not yet known).
+                if i == index && e.known_on() <= ctx.today {
                     item_dates.push(e.date);
                 }
             },
@@ -354,7 +356,12 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
             );
         }
     }
-    item_dates.extend(former_entries.iter().map(|e| e.date));
+    item_dates.extend(
+        former_entries
+            .iter()
+            .filter(|e| e.known_on() <= ctx.today)
+            .map(|e| e.date),
+    );
 
     // 5. The entry's date.
     let (date, period) = match (args.date, &args.period) {
@@ -413,6 +420,19 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
                 });
             match due_now {
                 Some(p) => (p.end.min(item.due), p),
+                None if ctx.today > item.due => {
+                    return refuse(
+                        ctx,
+                        format!(
+                            "未写入：细项 {item_id} 已于 {} 到期，今天的记录不计入完成情况；补报到期前的进展请用 --date 或 --period",
+                            item.due
+                        ),
+                        format!(
+                            "nothing written: item {item_id} was due on {}, so an entry dated today would not count; to report progress made by then use --date or --period",
+                            item.due
+                        ),
+                    );
+                }
                 None => (ctx.today, Period::containing(item.cadence, ctx.today)),
             }
         }
@@ -476,10 +496,28 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
         history,
         std::slice::from_ref(&new_src),
     ));
+    // The new record's problems, named as such: its line is not in the file yet.
+    let label = match ctx.lang {
+        Lang::Zh => format!("{rel}（新记录）"),
+        Lang::En => format!("{rel} (new entry)"),
+    };
     let mine: Vec<Diagnostic> = diags
         .sorted()
         .into_iter()
         .filter(|d| d.line().is_some_and(|l| l >= new_line))
+        .map(|mut d| {
+            d.file = label.clone();
+            // Appending an exact copy of an entry cannot be undone (entries are never removed)
+            // and a `sum` item would count it twice: refuse it here, where it is still a choice.
+            if d.code == "duplicate-entry" {
+                d.severity = Severity::Error;
+                d.help = Some(crate::diag::Text::new(
+                    "同样的记录已经报送过；记录写入后不可删除，如确需再报，请在说明中写明缘由",
+                    "the same entry is already there; entries cannot be removed once written, so if you really mean to report it again, say why in the note",
+                ));
+            }
+            d
+        })
         .collect();
     if mine.iter().any(|d| d.severity == Severity::Error) {
         print_diags(ctx, &mine);

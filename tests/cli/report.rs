@@ -125,6 +125,24 @@ fn refusals_leave_every_byte_unchanged() {
             "周敏 不能为秘书处报送",
         ),
         (&["E2.1"], 2, "缺少参数"),
+        // Due in May: an entry dated today would never count.
+        (
+            &["X3.2", "100", "--reporter", "梁海涛"],
+            1,
+            "已于 2014-05-31 到期",
+        ),
+        // A decimal comma is not taken for a thousands separator.
+        (
+            &["E1.1", "3,5", "--reporter", "林晓燕"],
+            1,
+            "小数点用英文句点",
+        ),
+        // The new record's problems are labelled as such, not as a line of the file.
+        (
+            &["E1.1", "3件", "--reporter", "林晓燕"],
+            1,
+            "reports/2014/secretariat.csv（新记录）:57:17",
+        ),
     ];
     for (args, code, needle) in cases {
         let r = add(ws.path(), args);
@@ -422,6 +440,49 @@ fn interactive_mode_asks_for_what_is_missing() {
     let text = fs::read_to_string(ws.path().join(FILE)).unwrap();
     assert!(
         text.ends_with("2014-12-10,E1.1,3,办结3件,,林晓燕,2014-12-10\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_same_entry_twice_is_refused_the_second_time() {
+    let ws = copy_workspace(&repo());
+    let args = ["E1.1", "3", "--note", "办结3件", "--reporter", "林晓燕"];
+    assert_eq!(add(ws.path(), &args).code, 0);
+    let before = snapshot(ws.path());
+    let r = add(ws.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error[duplicate-entry]") && r.stderr.contains("同样的记录已经报送过"),
+        "{}",
+        r.stderr
+    );
+    assert!(snapshot(ws.path()) == before);
+}
+
+#[test]
+fn the_report_due_now_counts_only_entries_known_today() {
+    // On 1 December the November report (deadline 5 December) is due, although the file already
+    // holds a November entry: it was recorded on 2 December, after "today".
+    let ws = copy_workspace(&repo());
+    let r = perf(
+        ws.path(),
+        &[
+            "--today",
+            "2014-12-01",
+            "report",
+            "add",
+            "E1.1",
+            "3",
+            "--reporter",
+            "林晓燕",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("报告期 2014-11"), "{}", r.stdout);
+    let text = fs::read_to_string(ws.path().join(FILE)).unwrap();
+    assert!(
+        text.ends_with("2014-11-30,E1.1,3,,,林晓燕,2014-12-01\n"),
         "{text}"
     );
 }
