@@ -15,7 +15,8 @@ use crate::workspace::EnvError;
 fn perf_toml(office: &str, year: i32) -> String {
     format!(
         r#"# perf 工作区设置（SPEC §1.1）。只有 office 是必填的，其余为默认值。
-office = "{office}"          # 单位全称，用于文件标题
+# 单位全称，用于文件标题
+office = "{office}"
 # short_name = "简称"         # 简称，用于篇幅受限处
 year = {year}                 # 命令默认的年度
 lang = "zh"                   # 文件和表格的语言："zh" 或 "en"
@@ -201,6 +202,9 @@ perf-check:
       codequality: gl-code-quality-report.json
 "#;
 
+const GITIGNORE: &str =
+    "# perf report add serialises writers on this lock file.\nreports/*/.perf.lock\n";
+
 const PRE_COMMIT: &str = r#"# pre-commit (https://pre-commit.com): run `perf check` before every commit that touches the data.
 repos:
   - repo: local
@@ -234,6 +238,7 @@ pub fn run(args: &InitArgs, today: chrono::NaiveDate, lang: Lang) -> Result<i32>
         (format!("indicators/{year}/plan.toml"), plan_toml(year)),
         (format!("reports/{year}/.gitkeep"), String::new()),
         (".gitattributes".into(), GITATTRIBUTES.into()),
+        (".gitignore".into(), GITIGNORE.into()),
         (".github/workflows/perf.yml".into(), GITHUB.into()),
         (".gitlab-ci.yml".into(), GITLAB.into()),
         (".pre-commit-config.yaml".into(), PRE_COMMIT.into()),

@@ -87,7 +87,18 @@ pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
             }
         });
     }
-    let data = monthly::monthly_data(ctx, plan, start, now, previous, &s_now, &s_before, &filed);
+    let data = monthly::monthly_data(
+        ctx,
+        plan,
+        start,
+        end,
+        Period::containing(Cadence::Monthly, start).deadline(&cal, days),
+        now,
+        previous,
+        &s_now,
+        &s_before,
+        &filed,
+    );
     let text = documents::render(ctx, "monthly", &data)?;
     write_output(args.output.as_deref(), &text)?;
     Ok(SUCCESS)

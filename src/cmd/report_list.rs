@@ -11,7 +11,7 @@ use crate::cli::{ListFormat, ReportListArgs};
 use crate::cmd::{Context, SUCCESS};
 use crate::diag::{Diagnostics, Lang};
 use crate::render::export::neutralise;
-use crate::workspace::entries::{self, COLUMNS, DATE, ITEM};
+use crate::workspace::entries::{self, COLUMNS, DATE, FILED, ITEM};
 use crate::workspace::{EnvError, read_source};
 
 /// One listed record: where it is and its fields by column.
@@ -24,12 +24,43 @@ struct Row {
 pub fn run(ctx: &Context, args: &ReportListArgs) -> Result<i32> {
     let year = ctx.year(args.year)?;
     let files = ctx.ws.report_files(year)?;
+    // Ids are checked against the plan, so a typo is not mistaken for "no entries".
+    let plan = ctx.ws.load_plan(year)?.plan;
     if let Some(d) = &args.division
-        && !files.iter().any(|f| &f.division == d)
+        && plan.division(d).is_none()
+    {
+        let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
+        return Err(EnvError::new(
+            format!("{year} 年度没有责任处 `{d}`；责任处有：{}", ids.join("、")),
+            format!("no division `{d}` in {year}; divisions: {}", ids.join(", ")),
+        )
+        .into());
+    }
+    if let Some(i) = &args.item
+        && plan.item(i).is_none()
+    {
+        let guess = crate::workspace::toml_reader::did_you_mean(
+            i,
+            plan.items.iter().map(|x| x.id.as_str()),
+        );
+        let (zh, en) = guess.map_or((String::new(), String::new()), |g| {
+            (
+                format!("；是否应为 `{g}`？"),
+                format!("; did you mean `{g}`?"),
+            )
+        });
+        return Err(EnvError::new(
+            format!("{year} 年度没有细项 `{i}`{zh}"),
+            format!("no item `{i}` in {year}{en}"),
+        )
+        .into());
+    }
+    if let (Some(f), Some(t)) = (args.from, args.to)
+        && f > t
     {
         return Err(EnvError::new(
-            format!("没有进度文件 reports/{year}/{d}.csv"),
-            format!("no progress file reports/{year}/{d}.csv"),
+            format!("--from {f} 晚于 --to {t}"),
+            format!("--from {f} is after --to {t}"),
         )
         .into());
     }
@@ -49,6 +80,11 @@ pub fn run(ctx: &Context, args: &ReportListArgs) -> Result<i32> {
                 return;
             }
             let date = parse_date(rec.fields[DATE]);
+            // What was recorded after today is not known yet (`--today` in the past).
+            let known = parse_date(rec.fields[FILED]).or(date);
+            if known.is_some_and(|k| k > ctx.today) {
+                return;
+            }
             if args.from.is_some_and(|f| date.is_none_or(|d| d < f))
                 || args.to.is_some_and(|t| date.is_none_or(|d| d > t))
             {

@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use crate::cmd::Context;
 use crate::diag::Lang;
-use crate::model::{Cadence, Direction, Plan};
-use crate::render::markdown::{escape, number, percent, score};
-use crate::render::status::{light_word, status_word, target_text, value_text};
+use crate::model::{Cadence, Plan};
+use crate::render::markdown::{escape, percent, score};
+use crate::render::status::{expected_text, light_word, status_word, target_text, value_text};
 use crate::status::{
-    Dates, ItemStatus, Light, Status, indicator_points, indicator_scores, indicator_weights, round,
+    Dates, ItemStatus, Light, Status, indicator_points, indicator_scores, indicator_weights,
     share_points, share_points_with, totals,
 };
 use crate::workspace::EnvError;
@@ -37,6 +37,11 @@ macro_rules! built_in {
 /// The names of the documents; each has `templates/zh/<name>.md` and `templates/en/<name>.md`.
 pub const DOCUMENTS: [&str; 3] = ["summary", "matrix", "monthly"];
 const BUILT_IN: &[(&str, &str, &str)] = built_in!("summary", "matrix", "monthly");
+
+/// The most instructions one rendering may run: a workspace's own template is code, and
+/// `{% for a in range(100000) %}{% for b in range(100000) %}…` would otherwise run for hours. The
+/// built-in summary of 10,000 items needs less than a tenth of it; running out takes ~2 s.
+pub const TEMPLATE_FUEL: u64 = 100_000_000;
 
 /// A template problem: names the template, the line and what is wrong (exit code 1).
 #[derive(Debug)]
@@ -77,6 +82,7 @@ pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Strin
         (format!("{rel} (built-in)"), text)
     };
     let mut env = Environment::new();
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
@@ -134,6 +140,8 @@ struct TotalsView {
     /// The listed items' shares of the 100 points, and what they earned (SPEC §4).
     points: String,
     earned: String,
+    /// `earned / points` as a percentage.
+    earned_rate: String,
 }
 
 /// The reporting rules of `perf.toml`, for the text of the discipline section.
@@ -237,6 +245,8 @@ pub struct SummaryData {
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
     not_done: Vec<ItemRow>,
+    /// With `--division`: the items it supports (协办), led by other divisions.
+    supported: Vec<ItemRow>,
     binding: Vec<ItemRow>,
     discipline: Vec<DisciplineRow>,
     cards: Vec<CardRow>,
@@ -276,10 +286,7 @@ pub(crate) fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
         binding: item.binding,
         target: escape(&target_text(plan, s.index)),
         value: escape(&value_text(plan, s)),
-        expected: match (item.direction, s.expected) {
-            (Direction::AtLeast, Some(e)) => escape(&number(round(e, 2))),
-            _ => "—".into(),
-        },
+        expected: escape(&expected_text(plan, s)),
         status: s.status.as_str(),
         status_label: status_word(s.status, lang),
         light: s.light.as_str(),
@@ -472,6 +479,11 @@ pub fn summary_data(
             cards_red: cards_by_light.get(&Light::Red).copied().unwrap_or(0),
             points: score(share.0),
             earned: score(share.1),
+            earned_rate: if share.0 > Decimal::ZERO {
+                percent(share.1 / share.0)
+            } else {
+                "—".into()
+            },
         },
         rules: ReportingRules {
             monthly: ctx.ws.settings.deadline_days(Cadence::Monthly),
@@ -483,6 +495,14 @@ pub fn summary_data(
         statuses,
         categories,
         divisions,
+        supported: match division {
+            Some(d) => all
+                .iter()
+                .filter(|s| plan.items[s.index].support.iter().any(|x| x == d))
+                .map(|s| item_row(plan, s, lang))
+                .collect(),
+            None => Vec::new(),
+        },
         not_done: listed
             .iter()
             .filter(|s| s.status != Status::Done)

@@ -116,24 +116,20 @@ pub fn matrix_data(ctx: &Context, plan: &Plan) -> MatrixData {
                     let unit = if item.unit == "%" {
                         "%".to_string()
                     } else {
-                        item.unit.clone()
+                        format!(" {}", item.unit)
                     };
                     match lang {
                         Lang::Zh => format!(
-                            "{}前{}{}",
+                            "{}前达到{}{}",
                             crate::render::documents::cn_date(m.due.to_string()),
                             number(m.value),
-                            unit
+                            unit.trim_start()
                         ),
-                        Lang::En => format!(
-                            "{} by {}",
-                            format_args!("{}{}", number(m.value), unit),
-                            m.due
-                        ),
+                        Lang::En => format!("{}{unit} by {}", number(m.value), m.due),
                     }
                 })
                 .collect::<Vec<_>>()
-                .join("；");
+                .join(if lang == Lang::Zh { "；" } else { "; " });
             let schedule = match (item.direction, item.milestones.is_empty(), item.schedule) {
                 (Direction::AtMost, _, _) => String::new(),
                 (_, false, _) => String::new(),
@@ -161,7 +157,7 @@ pub fn matrix_data(ctx: &Context, plan: &Plan) -> MatrixData {
                     (true, Lang::Zh) => "约束性",
                     (false, Lang::Zh) => "预期性",
                     (true, Lang::En) => "binding",
-                    (false, Lang::En) => "expected",
+                    (false, Lang::En) => "non-binding",
                 },
                 cadence: item.cadence.label(lang).to_string(),
                 lead: escape(&division_name(plan, &item.lead)),

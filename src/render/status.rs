@@ -153,6 +153,19 @@ pub fn value_text(plan: &Plan, s: &ItemStatus) -> String {
     })
 }
 
+/// The expected value (序时进度 or milestone) of a `>=` item with its unit, a dash otherwise:
+/// a percentage with one decimal, other units with two (SPEC §6), trailing zeros dropped.
+pub fn expected_text(plan: &Plan, s: &ItemStatus) -> String {
+    let item = &plan.items[s.index];
+    match (item.direction, s.expected) {
+        (crate::model::Direction::AtLeast, Some(e)) => {
+            let dp = if item.unit == "%" { 1 } else { 2 };
+            format!("{}{}", number(round(e, dp)), unit_suffix(&item.unit))
+        }
+        _ => "—".to_string(),
+    }
+}
+
 struct Row {
     id: String,
     name: String,
@@ -182,7 +195,7 @@ fn rows(plan: &Plan, items: &[&ItemStatus], lang: Lang) -> Vec<Row> {
                 lead,
                 target: target_text(plan, s.index),
                 value: value_text(plan, s),
-                expected: s.expected.map_or("—".into(), |e| number(round(e, 2))),
+                expected: expected_text(plan, s),
                 status: status_word(s.status, lang).to_string(),
                 light: s.light,
                 cards: format!("{}/{}", s.cards.yellow, s.cards.red),
@@ -283,7 +296,7 @@ pub fn table(
             Cell::new(clean(&r.lead)),
             Cell::new(clean(&r.target)).set_alignment(CellAlignment::Right),
             Cell::new(clean(&r.value)).set_alignment(CellAlignment::Right),
-            Cell::new(r.expected).set_alignment(CellAlignment::Right),
+            Cell::new(clean(&r.expected)).set_alignment(CellAlignment::Right),
             Cell::new(r.status),
             light,
             Cell::new(r.cards).set_alignment(CellAlignment::Right),

@@ -486,3 +486,84 @@ fn the_report_due_now_counts_only_entries_known_today() {
         "{text}"
     );
 }
+
+#[test]
+fn list_refuses_unknown_ids_and_an_empty_range_and_hides_what_is_not_known_yet() {
+    let r = perf(
+        &repo(),
+        &[
+            "--today",
+            "2026-01-01",
+            "--lang",
+            "en",
+            "report",
+            "list",
+            "--item",
+            "E1.7",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no item `E1.7` in 2014; did you mean `E1.1`?"),
+        "{}",
+        r.stderr
+    );
+    let r = perf(
+        &repo(),
+        &[
+            "--today",
+            "2026-01-01",
+            "--lang",
+            "en",
+            "report",
+            "list",
+            "--division",
+            "nosuch",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("divisions: secretariat, general"),
+        "{}",
+        r.stderr
+    );
+    let r = perf(
+        &repo(),
+        &[
+            "--today",
+            "2026-01-01",
+            "report",
+            "list",
+            "--from",
+            "2014-12-01",
+            "--to",
+            "2014-01-01",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    // On 10 December the December report (filed 6 January) is not known yet.
+    let r = perf(
+        &repo(),
+        &[
+            "--today",
+            "2014-12-10",
+            "report",
+            "list",
+            "--item",
+            "E1.1",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .contains(",2014-11-30,E1.1,"),
+        "{}",
+        r.stdout
+    );
+}

@@ -41,6 +41,7 @@ fn init_creates_a_workspace_that_passes_check_and_never_overwrites() {
         "indicators/2015/plan.toml",
         "reports/2015/.gitkeep",
         ".gitattributes",
+        ".gitignore",
         ".github/workflows/perf.yml",
         ".gitlab-ci.yml",
         ".pre-commit-config.yaml",
@@ -153,7 +154,15 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
     assert_eq!(perf(&ws, &["--today", "2015-03-01", "check"]).code, 0);
     let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
     assert!(r.stdout.contains("已是 UTF-8，未改动"));
-    let r = perf_in(&ws, &["--lang", "en", "fix-encoding", "reports/2015/secretariat.csv"]);
+    let r = perf_in(
+        &ws,
+        &[
+            "--lang",
+            "en",
+            "fix-encoding",
+            "reports/2015/secretariat.csv",
+        ],
+    );
     assert!(r.stdout.contains("already UTF-8, unchanged"));
 }
 
