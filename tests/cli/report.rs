@@ -309,6 +309,9 @@ fn a_killed_writer_leaves_the_old_file_or_the_new_one() {
                 "2014-12-01",
                 "--reporter",
                 "林晓燕",
+                "--note",
+                // Each round its own entry: an exact copy of an earlier one would be refused.
+                &format!("第{round}次"),
             ])
             .env("PERF_TEST_WRITE_DELAY_MS", "20")
             .stdout(Stdio::null())
@@ -332,7 +335,16 @@ fn a_killed_writer_leaves_the_old_file_or_the_new_one() {
     .unwrap();
     let r = add(
         ws.path(),
-        &["E1.1", "0", "--date", "2014-12-01", "--reporter", "林晓燕"],
+        &[
+            "E1.1",
+            "0",
+            "--date",
+            "2014-12-01",
+            "--reporter",
+            "林晓燕",
+            "--note",
+            "清理之后",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let left: Vec<_> = fs::read_dir(ws.path().join("reports/2014"))
