@@ -35,6 +35,18 @@ pub const DATA_ERROR: i32 = 1;
 /// Usage or environment errors.
 pub const USAGE_ERROR: i32 = 2;
 
+/// A refused operation (`report add`): says why and what to do; exit code 1, nothing written.
+#[derive(Debug)]
+pub struct Refused(pub crate::diag::Text);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.en)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// What every command gets: the workspace, the language, today, and how to print.
 pub struct Context {
     pub ws: Workspace,
@@ -226,6 +238,14 @@ pub fn run(cli: Cli) -> Result<i32> {
             // A path or a name in the message may come from the workspace.
             let _ = writeln!(std::io::stderr(), "perf: {}", terminal::clean(&text));
             Ok(USAGE_ERROR)
+        }
+        Err(e) if e.downcast_ref::<Refused>().is_some() => {
+            let text = e.downcast_ref::<Refused>().map_or_else(
+                || e.to_string(),
+                |r| r.0.get(message_lang(&cli.global)).to_string(),
+            );
+            let _ = writeln!(std::io::stderr(), "perf: {}", terminal::clean(&text));
+            Ok(DATA_ERROR)
         }
         Err(e)
             if e.downcast_ref::<crate::render::documents::TemplateError>()
