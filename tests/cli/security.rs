@@ -393,3 +393,40 @@ fn evidence_paths_cannot_climb_out_of_the_workspace() {
         r.stdout
     );
 }
+
+#[test]
+fn a_template_cannot_run_for_ever_nor_read_files() {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    let dir = root.join("templates/zh");
+    fs::create_dir_all(&dir).unwrap();
+    // 10^10 iterations without the fuel limit: hours.
+    fs::write(
+        dir.join("matrix.md"),
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let r = perf(root, &["--today", TODAY, "matrix"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("templates/zh/matrix.md"), "{}", r.stderr);
+    assert!(r.stderr.contains("fuel"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    // No loader: a template cannot pull in a file.
+    for include in ["/etc/passwd", "../../perf.toml", "summary.md"] {
+        fs::write(
+            dir.join("matrix.md"),
+            format!("{{% include \"{include}\" %}}\n"),
+        )
+        .unwrap();
+        let r = perf(root, &["--today", TODAY, "matrix"]);
+        assert_eq!(r.code, 1, "{include}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{include}: {}", r.stdout);
+        assert!(!r.stderr.contains("root:"), "{}", r.stderr);
+    }
+}
