@@ -51,8 +51,14 @@ pub fn is_conflict_marker(line: &str) -> bool {
 /// A `conflict-marker` diagnostic for every git conflict marker line of `src`, in line order.
 pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
     let text = src.text.as_str();
-    let has = |marker: &str| memchr::memmem::find(text.as_bytes(), marker.as_bytes()).is_some();
-    if !(has("<<<<<<<") || has("=======") || has(">>>>>>>")) {
+    // A quick look first, in one pass: is any of `<`, `=` or `>` repeated seven times?
+    let bytes = text.as_bytes();
+    let any = memchr::memchr3_iter(b'<', b'=', b'>', bytes).any(|i| {
+        bytes
+            .get(i..i + 7)
+            .is_some_and(|run| run.iter().all(|b| *b == bytes[i]))
+    });
+    if !any {
         return Vec::new();
     }
     let csv = src.path.ends_with(".csv");
@@ -106,6 +112,8 @@ pub fn read(
     let mut rec = csv::ByteRecord::new();
     let mut header: Option<Header> = None;
     let mut saw_header_line = false;
+    // The column of each field, by its position in the header.
+    let mut column_of: Vec<Option<usize>> = Vec::new();
     let mut line = 1;
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -170,7 +178,13 @@ pub fn read(
             saw_header_line = true;
             let names: Vec<&str> = (0..fields.len()).map(|i| fields.get(i)).collect();
             header = read_header(src, line, offset, &names, diags);
-            header.as_ref()?;
+            let h = header.as_ref()?;
+            column_of = vec![None; h.len];
+            for (col, p) in h.pos.iter().enumerate() {
+                if let Some(p) = p {
+                    column_of[*p] = Some(col);
+                }
+            }
             continue;
         }
         let h = header.as_ref()?;
@@ -197,11 +211,11 @@ pub fn read(
             continue;
         }
         let mut by_col = [""; 7];
-        for (col, p) in h.pos.iter().enumerate() {
-            if let Some(p) = p {
-                by_col[col] = fields.get(*p);
+        fields.each(|i, field| {
+            if let Some(col) = column_of.get(i).copied().flatten() {
+                by_col[col] = field;
             }
-        }
+        });
         f(
             h,
             &RawRecord {
@@ -261,6 +275,22 @@ impl<'t, 'r> Fields<'t, 'r> {
 
     fn len(&self) -> usize {
         self.rec.len()
+    }
+
+    /// Every field in order, without looking each one up.
+    fn each(&self, mut f: impl FnMut(usize, &'r str))
+    where
+        't: 'r,
+    {
+        let mut at = self.verbatim;
+        for (i, bytes) in self.rec.iter().enumerate() {
+            let sliced = at.and_then(|start| self.text.get(start..start + bytes.len()));
+            f(
+                i,
+                sliced.unwrap_or_else(|| std::str::from_utf8(bytes).unwrap_or_default()),
+            );
+            at = at.map(|start| start + bytes.len() + 1);
+        }
     }
 
     fn get(&self, i: usize) -> &'r str

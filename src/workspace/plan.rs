@@ -74,8 +74,27 @@ pub fn read(
     plan.year = year;
     // Where each single-definition table was first defined.
     let mut defined: HashMap<&'static str, (String, Place)> = HashMap::new();
-    for src in files {
-        let doc = match toml_reader::parse(src) {
+    // Files are parsed a few at a time on as many threads (parsing is most of reading a large
+    // plan), then read into the plan one by one in name order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parsed = files.chunks(threads.max(1)).flat_map(|chunk| {
+        if chunk.len() == 1 {
+            return vec![toml_reader::parse(&chunk[0])];
+        }
+        std::thread::scope(|s| {
+            let rest: Vec<_> = chunk[1..]
+                .iter()
+                .map(|src| s.spawn(move || toml_reader::parse(src)))
+                .collect();
+            let mut docs = vec![toml_reader::parse(&chunk[0])];
+            for (h, src) in rest.into_iter().zip(&chunk[1..]) {
+                docs.push(h.join().unwrap_or_else(|_| toml_reader::parse(src)));
+            }
+            docs
+        })
+    });
+    for (src, doc) in files.iter().zip(parsed) {
+        let doc = match doc {
             Ok(doc) => doc,
             Err(ds) => {
                 complete = false;
