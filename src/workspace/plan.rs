@@ -181,6 +181,39 @@ fn empty_name(t: &Table<'_, '_>, key: &str, place: &Place) -> Diagnostic {
     .with_help(Text::new("写上名称或姓名", "write the name"))
 }
 
+/// Code-host handles (`@user`, `@org/team`, an e-mail address): one word each, since `perf
+/// codeowners` writes them into CODEOWNERS lines, where a space, a line break or a `#` would let
+/// a handle add a line of its own (`"@a\n/indicators/** @mallory"`).
+fn owners(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<String> {
+    let mut out = Vec::new();
+    for (owner, place) in t.strings("owners", locs, diags) {
+        if owner.is_empty()
+            || owner
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '#')
+        {
+            diags.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    &t.src.path,
+                    Some(place),
+                    Text::new(
+                        format!("{} 的 `owners` 中有无效的账号", t.name),
+                        format!("an invalid handle in `owners` of {}", t.name),
+                    ),
+                )
+                .with_help(Text::new(
+                    "每项写一个代码托管平台账号，如 \"@user\"、\"@org/team\" 或电子邮件地址，不含空格、换行或 #",
+                    "one code-host handle per entry, like \"@user\", \"@org/team\" or an e-mail address, without spaces, line breaks or #",
+                )),
+            );
+        } else {
+            out.push(owner);
+        }
+    }
+    out
+}
+
 fn person(
     t: &Table<'_, '_>,
     key: &str,
@@ -228,11 +261,7 @@ fn performance_office(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Performance
         director: person(t, "director", &mut locs, diags),
         executive_deputy: person(t, "executive_deputy", &mut locs, diags),
         deputies: people(t, "deputies", &mut locs, diags),
-        owners: t
-            .strings("owners", &mut locs, diags)
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect(),
+        owners: owners(t, &mut locs, diags),
         locs,
     }
 }
@@ -366,11 +395,7 @@ fn division(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Division {
         leader,
         liaisons: people(t, "liaisons", &mut locs, diags),
         former_liaisons: people(t, "former_liaisons", &mut locs, diags),
-        owners: t
-            .strings("owners", &mut locs, diags)
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect(),
+        owners: owners(t, &mut locs, diags),
         locs,
     }
 }

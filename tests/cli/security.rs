@@ -430,3 +430,41 @@ fn a_template_cannot_run_for_ever_nor_read_files() {
         assert!(!r.stderr.contains("root:"), "{}", r.stderr);
     }
 }
+
+#[test]
+fn an_owner_handle_cannot_add_a_line_to_codeowners() {
+    // `perf codeowners` writes each division's owners after its file's pattern: a line break in a
+    // handle would add a rule of its own, and a later CODEOWNERS rule wins.
+    for owner in [
+        "@port-secretariat\\n/indicators/** @mallory",
+        "@a /indicators/** @mallory",
+        "@a #",
+        "",
+    ] {
+        let ws = copy_workspace(&repo());
+        let root = ws.path();
+        edit(
+            root,
+            ORG,
+            "owners = [\"@port-secretariat\"]",
+            &format!("owners = [\"{owner}\"]"),
+        );
+        let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
+        assert_eq!(r.code, 1, "{owner}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("an invalid handle in `owners`"),
+            "{owner}: {}",
+            r.stdout
+        );
+        let r = perf(root, &["--today", TODAY, "codeowners"]);
+        assert!(!r.stdout.contains("mallory"), "{owner}: {}", r.stdout);
+        for line in r.stdout.lines().filter(|l| !l.starts_with('#')) {
+            let pattern = line.split(' ').next().unwrap();
+            assert!(
+                ["/perf.toml", "/indicators/", "/templates/"].contains(&pattern)
+                    || pattern.starts_with("/reports/2014/"),
+                "{owner}: {line}"
+            );
+        }
+    }
+}
