@@ -16,28 +16,8 @@ const PLA: &str = "reports/2014/planning.csv";
 const TODAY: &str = "2014-12-31";
 const HEADER: &str = "date,item,value,note,evidence,reporter,filed\n";
 
-/// One change to the workspace.
-enum Edit {
-    /// Replaces the first occurrence of a text in a file (which must hold it).
-    Replace(&'static str, &'static str, &'static str),
-    /// Appends text to a file.
-    Append(&'static str, &'static str),
-    /// Writes a file.
-    Write(&'static str, Vec<u8>),
-    /// Rewrites a file's text.
-    Map(&'static str, fn(&str) -> String),
-    /// Removes a file.
-    Remove(&'static str),
-}
-
-use Edit::*;
-
-fn write(file: &'static str, text: &str) -> Edit {
-    Write(file, text.as_bytes().to_vec())
-}
-
-/// A problem the output must contain: code, file, and line/column (`None` for a whole file).
-type Expect = (&'static str, &'static str, Option<(u64, u64)>);
+use crate::common::Edit::{self, Map, Remove, Replace, Write};
+use crate::common::{Expect, append, apply, diagnostics, has, show, write};
 
 struct Case {
     name: &'static str,
@@ -175,15 +155,8 @@ fn commit(dir: &Path, message: &str) {
     git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
 }
 
-/// The outcome of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `perf` in `root` (also passed as `--root`), with `repo`'s parent as git's ceiling.
-fn perf_in(root: &Path, ceiling: &Path, path: Option<&str>, args: &[&str]) -> Run {
+fn perf_in(root: &Path, ceiling: &Path, path: Option<&str>, args: &[&str]) -> crate::common::Run {
     let mut cmd = isolated(Path::new(env!("CARGO_BIN_EXE_perf")), ceiling);
     if let Some(p) = path {
         cmd.env("PATH", p);
@@ -195,54 +168,7 @@ fn perf_in(root: &Path, ceiling: &Path, path: Option<&str>, args: &[&str]) -> Ru
         .current_dir(root)
         .output()
         .expect("perf runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let src = entry.path();
-        if src.is_dir() {
-            copy_dir(&src, &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(&src, to.join(entry.file_name())).expect("copy");
-        }
-    }
-}
-
-fn apply(root: &Path, edits: &[Edit]) {
-    for e in edits {
-        match e {
-            Replace(file, from, to) => {
-                let path = root.join(file);
-                let text = std::fs::read_to_string(&path).expect("read");
-                assert!(text.contains(from), "{file} does not contain {from:?}");
-                std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
-            }
-            Append(file, text) => {
-                let path = root.join(file);
-                let mut old = std::fs::read(&path).expect("read");
-                old.extend_from_slice(text.as_bytes());
-                std::fs::write(&path, old).expect("write");
-            }
-            Write(file, bytes) => {
-                let path = root.join(file);
-                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-                std::fs::write(&path, bytes).expect("write");
-            }
-            Map(file, f) => {
-                let path = root.join(file);
-                let text = std::fs::read_to_string(&path).expect("read");
-                std::fs::write(&path, f(&text)).expect("write");
-            }
-            Remove(file) => std::fs::remove_file(root.join(file)).expect("remove"),
-        }
-    }
+    crate::common::Run::of(out)
 }
 
 /// A repository holding the base workspace (at its top, or in `ws/`) committed on `main` after
@@ -254,7 +180,7 @@ fn repository(before: &[Edit], subfolder: bool) -> (tempfile::TempDir, PathBuf) 
     } else {
         dir.path().to_path_buf()
     };
-    copy_dir(&fixture("check/base"), &root);
+    crate::common::copy_dir(&fixture("check/base"), &root, false);
     apply(&root, before);
     git_init(dir.path());
     commit(dir.path(), "base");
@@ -269,38 +195,8 @@ fn check_json(root: &Path, ceiling: &Path, args: &[&str]) -> (i32, Vec<Value>, S
     ];
     all.extend(args);
     let run = perf_in(root, ceiling, None, &all);
-    let list = match serde_json::from_str::<Value>(&run.stdout) {
-        Ok(Value::Array(list)) => list,
-        _ => Vec::new(),
-    };
+    let list = diagnostics(&run.stdout);
     (run.code, list, run.stderr)
-}
-
-fn show(list: &[Value]) -> String {
-    list.iter()
-        .map(|o| {
-            format!(
-                "  {} {} {}:{}:{} {}",
-                o["severity"].as_str().unwrap_or("?"),
-                o["code"].as_str().unwrap_or("?"),
-                o["file"].as_str().unwrap_or("?"),
-                o["line"],
-                o["column"],
-                o["message"].as_str().unwrap_or("?"),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn has(list: &[Value], (code, file, place): &Expect) -> bool {
-    let (line, column) = match place {
-        Some((l, c)) => (Value::from(*l), Value::from(*c)),
-        None => (Value::Null, Value::Null),
-    };
-    list.iter().any(|o| {
-        o["code"] == *code && o["file"] == *file && o["line"] == line && o["column"] == column
-    })
 }
 
 /// Runs one case; returns what went wrong, if anything.
@@ -382,15 +278,15 @@ fn cases() -> Vec<Case> {
             "records appended with their filed dates",
             0,
             vec![
-                Append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,2014-08-04\n"),
-                Append(PLA, "2014-06-30,Q1.1,89,二季度调查,,梁海涛,2014-07-03\n"),
+                append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,2014-08-04\n"),
+                append(PLA, "2014-06-30,Q1.1,89,二季度调查,,梁海涛,2014-07-03\n"),
             ],
             &[],
         ),
         case(
             "a same-date correction appended at the end",
             0,
-            vec![Append(SEC, "2014-06-30,E1.2,45,更正：上半年实为45%,,林晓燕,2014-07-09\n")],
+            vec![append(SEC, "2014-06-30,E1.2,45,更正：上半年实为45%,,林晓燕,2014-07-09\n")],
             &[],
         ),
         case(
@@ -442,18 +338,18 @@ fn cases() -> Vec<Case> {
         case(
             "a file without a filed column: new records need none",
             0,
-            vec![Append(PLA, "2014-06-30,Q1.1,89,二季度调查,,梁海涛\n")],
+            vec![append(PLA, "2014-06-30,Q1.1,89,二季度调查,,梁海涛\n")],
             &[],
         )
         .before(vec![write(PLA, PLA_NO_FILED)]),
         case(
             "main moved on after the branch: the merge base is compared, not main",
             0,
-            vec![Append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,2014-08-04\n")],
+            vec![append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,2014-08-04\n")],
             &[],
         )
         .on_main(vec![
-            Append(SEC, "2014-07-31,E1.2,58,七月进度,,周敏,2014-08-05\n"),
+            append(SEC, "2014-07-31,E1.2,58,七月进度,,周敏,2014-08-05\n"),
             Remove(PLA),
         ]),
         case(
@@ -475,12 +371,12 @@ fn cases() -> Vec<Case> {
             vec![Replace(PLA, "2014-06-30,Q1.1\n", "2014-06-30,Q1.1,89,二季度调查,,梁海涛,2014-07-03\n")],
             &[],
         )
-        .before(vec![Append(PLA, "2014-06-30,Q1.1\n2014-09-30,Q1.1,89.5,三季度调查,,梁海涛,2014-10-08\n")]),
+        .before(vec![append(PLA, "2014-06-30,Q1.1\n2014-09-30,Q1.1,89.5,三季度调查,,梁海涛,2014-10-08\n")]),
         // ---- what may not ------------------------------------------------------------------
         case(
             "a record appended without filed",
             1,
-            vec![Append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,\n")],
+            vec![append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,\n")],
             &[("filed-required", SEC, Some((6, 30)))],
         )
         .absent(&["history-edited", "history-removed", "history-reordered"]),
@@ -519,7 +415,7 @@ fn cases() -> Vec<Case> {
             1,
             vec![
                 Replace(SEC, "办结督查事项4件", "办结督查事项5件"),
-                Append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,\n"),
+                append(SEC, "2014-07-31,E1.2,60,七月进度,,林晓燕,\n"),
             ],
             &[("history-edited", SEC, Some((2, 19)))],
         )
@@ -711,7 +607,9 @@ fn env_error(root: &Path, ceiling: &Path, path: Option<&str>, rev: &str, says: &
         root,
         ceiling,
         path,
-        &["--lang", "en", "check", "--today", TODAY, "--format", "json", &flag],
+        &[
+            "--lang", "en", "check", "--today", TODAY, "--format", "json", &flag,
+        ],
     );
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
@@ -743,7 +641,7 @@ fn a_branch_without_common_history_is_a_usage_error() {
 fn a_folder_outside_git_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("ws");
-    copy_dir(&fixture("check/base"), &root);
+    crate::common::copy_dir(&fixture("check/base"), &root, false);
     env_error(&root, dir.path(), None, "main", "not inside");
 }
 

@@ -17,30 +17,8 @@ const SEC: &str = "reports/2014/secretariat.csv";
 const PLA: &str = "reports/2014/planning.csv";
 const TODAY: &str = "2014-12-31";
 
-/// One change to the base workspace.
-enum Edit {
-    /// Replaces the first occurrence of a text in a file (which must hold it).
-    Replace(&'static str, &'static str, &'static str),
-    /// Appends text to a file.
-    Append(&'static str, String),
-    /// Writes a file (creating its folder).
-    Write(&'static str, Vec<u8>),
-    /// Removes a file.
-    Remove(&'static str),
-}
-
-use Edit::*;
-
-fn append(file: &'static str, text: &str) -> Edit {
-    Append(file, text.to_string())
-}
-
-fn write(file: &'static str, text: &str) -> Edit {
-    Write(file, text.as_bytes().to_vec())
-}
-
-/// A problem the output must contain: code, file, and line/column (`None` for a whole file).
-type Expect = (&'static str, &'static str, Option<(u64, u64)>);
+use crate::common::Edit::{self, Remove, Replace, Write};
+use crate::common::{Expect, append, apply, diagnostics, has, show, write};
 
 struct Case {
     name: &'static str,
@@ -86,67 +64,12 @@ fn base() -> tempfile::TempDir {
     copy_workspace(&fixture("check/base"))
 }
 
-fn apply(root: &Path, edits: &[Edit]) {
-    for e in edits {
-        match e {
-            Replace(file, from, to) => {
-                let path = root.join(file);
-                let text = std::fs::read_to_string(&path).expect("read");
-                assert!(text.contains(from), "{file} does not contain {from:?}");
-                std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
-            }
-            Append(file, text) => {
-                let path = root.join(file);
-                let mut old = std::fs::read(&path).expect("read");
-                old.extend_from_slice(text.as_bytes());
-                std::fs::write(&path, old).expect("write");
-            }
-            Write(file, bytes) => {
-                let path = root.join(file);
-                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-                std::fs::write(&path, bytes).expect("write");
-            }
-            Remove(file) => std::fs::remove_file(root.join(file)).expect("remove"),
-        }
-    }
-}
-
 fn check_json(root: &Path, today: &str, args: &[&str]) -> (i32, Vec<Value>, String) {
     let mut all = vec!["check", "--today", today, "--format", "json"];
     all.extend(args);
     let run = perf(root, &all);
-    let list = match serde_json::from_str::<Value>(&run.stdout) {
-        Ok(Value::Array(list)) => list,
-        _ => Vec::new(),
-    };
+    let list = diagnostics(&run.stdout);
     (run.code, list, run.stderr)
-}
-
-fn show(list: &[Value]) -> String {
-    list.iter()
-        .map(|o| {
-            format!(
-                "  {} {} {}:{}:{} {}",
-                o["severity"].as_str().unwrap_or("?"),
-                o["code"].as_str().unwrap_or("?"),
-                o["file"].as_str().unwrap_or("?"),
-                o["line"],
-                o["column"],
-                o["message"].as_str().unwrap_or("?"),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn has(list: &[Value], (code, file, place): &Expect) -> bool {
-    let (line, column) = match place {
-        Some((l, c)) => (Value::from(*l), Value::from(*c)),
-        None => (Value::Null, Value::Null),
-    };
-    list.iter().any(|o| {
-        o["code"] == *code && o["file"] == *file && o["line"] == line && o["column"] == column
-    })
 }
 
 /// Runs one case; returns what went wrong, if anything.

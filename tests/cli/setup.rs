@@ -13,11 +13,7 @@ fn perf_in(dir: &std::path::Path, args: &[&str]) -> crate::common::Run {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    crate::common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::common::Run::of(out)
 }
 
 #[test]
