@@ -95,8 +95,10 @@ impl Source {
         let start = floor_char_boundary(&self.text, range.start.min(self.text.len()));
         let line = self.line_of(start);
         let line_start = self.line_starts[line - 1];
-        let column = self.text[line_start..start].chars().count() + 1;
         let snippet = self.line_text(line).to_string();
+        // A place in the line end (the `\n` of a CRLF, say) is just after the line's last character.
+        let column =
+            (self.text[line_start..start].chars().count() + 1).min(snippet.chars().count() + 1);
         let end = floor_char_boundary(&self.text, range.end.min(self.text.len())).max(start);
         let line_end = line_start + snippet.len();
         let width = self.text[start..end.min(line_end).max(start)]
@@ -196,6 +198,9 @@ mod tests {
         assert!(p.column <= p.snippet.chars().count() + 1);
         let crlf = Source::new("a.csv", "a\r\nb\r".to_string());
         assert_eq!((crlf.line_text(1), crlf.line_text(2)), ("a", "b\r"));
+        // The `\n` of a CRLF is where the line ends: just after its last character.
+        let p = crlf.place(2..3);
+        assert_eq!((p.line, p.column, p.snippet.as_str()), (1, 2, "a"));
     }
 
     #[test]

@@ -67,3 +67,24 @@ fn plan_a_line_of_stray_carriage_returns() {
     let human = render(std::slice::from_ref(d), Format::Human, Lang::En, false);
     assert!(human.contains("@port-hkmac\u{240d}\u{240d}"), "{human}");
 }
+
+#[test]
+fn plan_an_unclosed_string_at_a_crlf_line_end() {
+    // `  owner = "责任人I1.3.10` and a CRLF: the string is never closed. TOML places the error at
+    // the `\n`, which `Source::place` counted as a column of its own after the `\r`: two columns
+    // past the line shown. A place in the line end is now just after the line's last character.
+    let data = std::fs::read(fixture("fuzz/plan/unclosed-string-at-crlf")).unwrap();
+    let list = plan_target(&data);
+    assert_placed_within_lines(&list);
+    let d = list
+        .iter()
+        .find(|d| d.code == "toml-syntax")
+        .expect("a syntax error");
+    assert_eq!(d.file, "indicators/2014/0.toml");
+    assert!(d.message.en.contains("invalid basic string"), "{d:?}");
+    assert_eq!((d.line(), d.column()), (Some(23), Some(22)));
+    assert_eq!(
+        d.place.as_ref().unwrap().snippet,
+        "  owner = \"责任人I1.3.10"
+    );
+}
