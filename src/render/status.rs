@@ -39,33 +39,65 @@ fn date(d: Option<NaiveDate>) -> Value {
     d.map_or(Value::Null, |d| Value::String(d.to_string()))
 }
 
-/// One item as a JSON object (the keys of SPEC §5.3).
-pub fn item_json(plan: &Plan, s: &ItemStatus) -> Value {
+/// One item of the JSON of SPEC §5.3, its keys in their order: serialised as it stands, without
+/// building a JSON tree first.
+#[derive(serde::Serialize)]
+pub struct ItemJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    indicator: &'a str,
+    category: &'a str,
+    lead: &'a str,
+    support: &'a [String],
+    binding: bool,
+    kind: &'static str,
+    direction: &'static str,
+    measure: &'static str,
+    target: Value,
+    unit: &'a str,
+    value: Value,
+    expected: Value,
+    gap: Value,
+    score: Value,
+    status: &'static str,
+    light: &'static str,
+    last_date: Value,
+    entries: u32,
+    cards: crate::status::Cards,
+}
+
+/// One item's JSON (the keys of SPEC §5.3), to be serialised.
+pub fn item_fields<'a>(plan: &'a Plan, s: &ItemStatus) -> ItemJson<'a> {
     let item = &plan.items[s.index];
     let ind = &plan.indicators[item.indicator];
-    json!({
-        "id": item.id,
-        "name": item.name,
-        "indicator": ind.id,
-        "category": ind.category,
-        "lead": item.lead,
-        "support": item.support,
-        "binding": item.binding,
-        "kind": item.kind.as_str(),
-        "direction": item.direction.as_str(),
-        "measure": item.measure.as_str(),
-        "target": num(item.target),
-        "unit": item.unit,
-        "value": opt_num(s.value),
-        "expected": opt_num(s.expected),
-        "gap": opt_num(s.gap),
-        "score": num(s.score),
-        "status": s.status.as_str(),
-        "light": s.light.as_str(),
-        "last_date": date(s.last_date),
-        "entries": s.entries,
-        "cards": { "yellow": s.cards.yellow, "red": s.cards.red },
-    })
+    ItemJson {
+        id: &item.id,
+        name: &item.name,
+        indicator: &ind.id,
+        category: &ind.category,
+        lead: &item.lead,
+        support: &item.support,
+        binding: item.binding,
+        kind: item.kind.as_str(),
+        direction: item.direction.as_str(),
+        measure: item.measure.as_str(),
+        target: num(item.target),
+        unit: &item.unit,
+        value: opt_num(s.value),
+        expected: opt_num(s.expected),
+        gap: opt_num(s.gap),
+        score: num(s.score),
+        status: s.status.as_str(),
+        light: s.light.as_str(),
+        last_date: date(s.last_date),
+        entries: s.entries,
+        cards: s.cards,
+    }
+}
+
+/// One item as a JSON object (the keys of SPEC §5.3).
+pub fn item_json(plan: &Plan, s: &ItemStatus) -> Value {
+    serde_json::to_value(item_fields(plan, s)).unwrap_or(Value::Null)
 }
 
 pub fn totals_json(t: &Totals) -> Value {
@@ -97,7 +129,7 @@ pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -
     struct Items<'a>(&'a Plan, &'a [&'a ItemStatus]);
     impl serde::Serialize for Items<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(self.1.iter().map(|st| item_json(self.0, st)))
+            s.collect_seq(self.1.iter().map(|st| item_fields(self.0, st)))
         }
     }
     let doc = Doc {
