@@ -4,6 +4,8 @@
 //! wished: states merge), so memory follows the number of items, not of entries. `evaluate` then
 //! turns each state into an `ItemStatus`, and `Totals` adds them up.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -204,13 +206,44 @@ pub struct ItemState {
     last_note: Option<(NaiveDate, u32, u32, String)>,
 }
 
+/// Reporting deadlines L and red-card days R of periods, worked out once for the many items that
+/// share their periods (counting working days is most of making an item's fold).
+#[derive(Debug, Default)]
+pub struct Deadlines(HashMap<(Period, u32, u32), (NaiveDate, NaiveDate)>);
+
+impl Deadlines {
+    fn get(
+        &mut self,
+        period: Period,
+        days: u32,
+        red_after: u32,
+        cal: &WorkCalendar,
+    ) -> (NaiveDate, NaiveDate) {
+        *self.0.entry((period, days, red_after)).or_insert_with(|| {
+            let deadline = period.deadline(cal, days);
+            (deadline, cal.nth_working_day_after(deadline, red_after))
+        })
+    }
+}
+
 impl ItemState {
     pub fn new(item: &Item, dates: Dates, settings: &Settings, cal: &WorkCalendar) -> ItemState {
+        ItemState::with_deadlines(item, dates, settings, cal, &mut Deadlines::default())
+    }
+
+    /// `new`, with deadlines shared with other items' folds.
+    pub fn with_deadlines(
+        item: &Item,
+        dates: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+        deadlines: &mut Deadlines,
+    ) -> ItemState {
+        let days = settings.deadline_days(item.cadence);
         let periods = Period::overlapping(item.cadence, item.start, item.due)
             .into_iter()
             .map(|period| {
-                let deadline = period.deadline(cal, settings.deadline_days(item.cadence));
-                let red_from = cal.nth_working_day_after(deadline, settings.red_after);
+                let (deadline, red_from) = deadlines.get(period, days, settings.red_after, cal);
                 let before = (item.direction == Direction::AtLeast)
                     .then(|| period.start.pred_opt())
                     .flatten()

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use crate::calendar::WorkCalendar;
 use crate::diag::Diagnostics;
 use crate::model::Plan;
-use crate::status::{Dates, ItemState};
+use crate::status::{Dates, Deadlines, ItemState};
 use crate::workspace::source::Source;
 use crate::workspace::{self, ReportFile, Workspace};
 
@@ -86,12 +86,22 @@ pub fn scan_year(
     // Every item's fold, for every requested date, made here and shared by the workers behind
     // one lock each: an item's entries are nearly always in one file, so the locks are hardly
     // ever contended, and the folds live in this thread's memory, not in the workers'.
+    let mut deadlines = Deadlines::default();
     let states: Vec<Vec<Mutex<ItemState>>> = dates
         .iter()
         .map(|dt| {
             plan.items
                 .iter()
-                .map(|item| Mutex::new(ItemState::new(item, *dt, &ws.settings, &calendar)))
+                .map(|item| {
+                    let st = ItemState::with_deadlines(
+                        item,
+                        *dt,
+                        &ws.settings,
+                        &calendar,
+                        &mut deadlines,
+                    );
+                    Mutex::new(st)
+                })
                 .collect()
         })
         .collect();
