@@ -76,8 +76,12 @@ struct Memo {
     items: HashMap<Box<str>, Option<usize>, FixedState>,
     /// By item index: 0 not asked yet, 1 led by the file's division (or a former lead), 2 not.
     led: Vec<u8>,
+    /// The last day a year's entries may be filed (31 March of the next year).
+    filed_limit: Option<Option<NaiveDate>>,
     /// The last dates parsed, as text.
-    dates: [([u8; 10], NaiveDate); 2],
+    dates: [([u8; 10], NaiveDate); 8],
+    /// Where the next date parsed goes in `dates`.
+    next_date: usize,
 }
 
 impl Memo {
@@ -109,15 +113,16 @@ impl Memo {
         self.led[index] == 1
     }
 
-    /// `parse_date`, remembering the last two dates: a file's records mostly repeat a few dates.
+    /// `parse_date`, remembering the last eight dates: neighbouring records mostly have the
+    /// same few dates and filing dates.
     fn date(&mut self, s: &str) -> Option<NaiveDate> {
         if let Some((_, d)) = self.dates.iter().find(|(text, _)| text == s.as_bytes()) {
             return Some(*d);
         }
         let d = parse_date(s)?;
         if let Ok(text) = s.as_bytes().try_into() {
-            self.dates.swap(0, 1);
-            self.dates[0] = (text, d);
+            self.dates[self.next_date] = (text, d);
+            self.next_date = (self.next_date + 1) % self.dates.len();
         }
         Some(d)
     }
@@ -667,7 +672,7 @@ fn record(
 
     // reporter
     let reporter = f[REPORTER];
-    if reporter.trim().is_empty() {
+    if reporter.chars().all(char::is_whitespace) {
         diags.push(
             err(
                 "missing-reporter",
@@ -709,7 +714,11 @@ fn record(
                 None
             }
             Some(fd) => {
-                let limit = NaiveDate::from_ymd_opt(year + 1, 3, 31).unwrap_or(fd);
+                let limit = *memo
+                    .filed_limit
+                    .get_or_insert_with(|| NaiveDate::from_ymd_opt(year + 1, 3, 31))
+                    .as_ref()
+                    .unwrap_or(&fd);
                 let place = || at(src, header, rec, FILED);
                 // A date after today is reported already; `filed` before it follows from that.
                 let future = rules.refuse_future && date.is_some_and(|d| d > rules.today);

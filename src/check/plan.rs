@@ -224,8 +224,14 @@ fn completeness(plan: &Plan, diags: &mut Diagnostics) {
                 .with_help(Text::new("级级有指标：为它加上至少一个 [[indicator]]，或删去它", "every level has indicators: add an [[indicator]] with this category, or remove it")));
         }
     }
+    let mut has_items = vec![false; plan.indicators.len()];
+    for item in &plan.items {
+        if let Some(has) = has_items.get_mut(item.indicator) {
+            *has = true;
+        }
+    }
     for (i, ind) in plan.indicators.iter().enumerate() {
-        if plan.items_of(i).next().is_none() {
+        if !has_items[i] {
             diags.push(
                 error(
                     "empty-indicator",
