@@ -138,12 +138,13 @@ impl Probe {
         }
     }
 
-    fn add(&mut self, e: &Entry, file: u32) {
+    /// Counts the entry if it is dated and known in time; says whether it did.
+    fn add(&mut self, e: &Entry, file: u32) -> bool {
         if e.known_on() > self.known || e.date > self.cut {
-            return;
+            return false;
         }
         self.reported = true;
-        let Some(v) = e.value else { return };
+        let Some(v) = e.value else { return true };
         match self.measure {
             Measure::Sum => self.push(v),
             Measure::Latest => {
@@ -153,6 +154,7 @@ impl Probe {
                 }
             }
         }
+        true
     }
 
     fn push(&mut self, v: Decimal) {
@@ -192,6 +194,8 @@ struct PeriodState {
     red_from: NaiveDate,
     first_filed: Option<NaiveDate>,
     /// The value as of the day before the period, known by min(L, K): does it owe a report?
+    /// For a `latest` item this probe holds only the entries that no earlier period's probe
+    /// counts (see `ItemState::add`); `evaluate` takes the newest over it and those before.
     before: Option<Probe>,
 }
 
@@ -287,12 +291,19 @@ impl ItemState {
             None => self.last_note = Some((key.0, key.1, key.2, e.note.clone())),
         }
         self.main.add(e, file);
+        // The periods' probes only widen (their cut and knowledge dates never go back), so an
+        // entry counted by one is counted by every later one. A `sum` item adds it to each; for
+        // a `latest` item, only the newest entry counts, so the first probe that counts it keeps
+        // it and the later ones need not look at it.
+        let mut kept = false;
         for p in &mut self.periods {
             if p.period.contains(e.date) {
                 p.first_filed = p.first_filed.min(Some(e.known_on())).or(Some(e.known_on()));
             }
-            if let Some(b) = &mut p.before {
-                b.add(e, file);
+            if let Some(b) = &mut p.before
+                && !(kept && b.measure == Measure::Latest)
+            {
+                kept |= b.add(e, file);
             }
         }
     }
@@ -453,11 +464,23 @@ pub fn evaluate(
     // Cards, judged at K.
     let mut cards = Cards::default();
     let mut card_periods = Vec::new();
+    // A `latest` item's value before a period: the newest entry of its probe and the earlier ones.
+    let mut newest: Option<(NaiveDate, u32, u32, Decimal)> = None;
     for p in &state.periods {
         let done_before = p
             .before
             .as_ref()
-            .and_then(|b| b.value(item.measure))
+            .and_then(|b| match item.measure {
+                Measure::Sum => b.value(Measure::Sum),
+                Measure::Latest => {
+                    if let Some(l) = b.latest
+                        && newest.is_none_or(|n| (l.0, l.1, l.2) > (n.0, n.1, n.2))
+                    {
+                        newest = Some(l);
+                    }
+                    newest.map(|n| n.3)
+                }
+            })
             .is_some_and(|v| v >= t);
         if done_before || k <= p.deadline || p.first_filed.is_some_and(|f| f <= p.deadline) {
             continue;
