@@ -244,13 +244,24 @@ pub struct SummaryData {
     statuses: Vec<StatusCount>,
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
-    not_done: Vec<ItemRow>,
+    not_done: Vec<SharedRow>,
     /// With `--division`: the items it supports (协办), led by other divisions.
     supported: Vec<ItemRow>,
-    binding: Vec<ItemRow>,
+    binding: Vec<SharedRow>,
     discipline: Vec<DisciplineRow>,
     cards: Vec<CardRow>,
-    items: Vec<ItemRow>,
+    items: Vec<SharedRow>,
+}
+
+/// A listed item's row, made once and shown in every list it belongs to (not done, binding, the
+/// appendix): serialised as the row itself.
+#[derive(Debug, Clone)]
+struct SharedRow(std::rc::Rc<ItemRow>);
+
+impl Serialize for SharedRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }
 
 pub(crate) fn division_name(plan: &Plan, id: &str) -> String {
@@ -439,6 +450,16 @@ pub fn summary_data(
         *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
         *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
     }
+    // Every listed item's row, by item index.
+    let mut rows: Vec<Option<SharedRow>> = vec![None; plan.items.len()];
+    for s in &listed {
+        rows[s.index] = Some(SharedRow(std::rc::Rc::new(item_row(plan, s, lang))));
+    }
+    let row_of = |s: &ItemStatus| {
+        rows[s.index]
+            .clone()
+            .unwrap_or_else(|| SharedRow(std::rc::Rc::new(item_row(plan, s, lang))))
+    };
     SummaryData {
         office: office(ctx),
         year: plan.year,
@@ -506,12 +527,12 @@ pub fn summary_data(
         not_done: listed
             .iter()
             .filter(|s| s.status != Status::Done)
-            .map(|s| item_row(plan, s, lang))
+            .map(|s| row_of(s))
             .collect(),
-        binding: binding.iter().map(|s| item_row(plan, s, lang)).collect(),
+        binding: binding.iter().map(|s| row_of(s)).collect(),
         discipline,
         cards,
-        items: listed.iter().map(|s| item_row(plan, s, lang)).collect(),
+        items: listed.iter().map(|s| row_of(s)).collect(),
     }
 }
 
