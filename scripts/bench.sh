@@ -28,6 +28,7 @@ if ! /usr/bin/time -f %e true >/dev/null 2>&1; then
     apt-get install -y time >/dev/null
 fi
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/perf-bench.XXXXXX)
 if [[ ${KEEP:-0} == 1 ]]; then
     echo "bench: workspaces kept in $WORK" >&2
@@ -149,15 +150,20 @@ for size in $SIZES; do
 done
 RUNS=$((RUNS > 10 ? RUNS : 10)) measure bundled check -- "$PERF" --root "$REPO" check
 
-python3 - "$RESULTS" "$(nproc)" "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), \
+$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), $(rustc -V)"
+PEER=""
+[[ $FRICTIONLESS == 1 ]] && PEER="frictionless $("$VENV/bin/frictionless" --version)"
+python3 - "$RESULTS" "$MACHINE" "$RUNS" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PEER" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 r = {(s, n): (float(w), float(c), int(k) / 1024) for s, n, w, c, k in rows}
-cores, runs, load = sys.argv[2], sys.argv[3], sys.argv[4]
+machine, runs, load0, load1, peer = sys.argv[2:7]
 sizes = [s for s in dict.fromkeys(s for s, _ in r) if s != "bundled"]
-print(f"\n{cores} cores (load average at the end: {load}); best of {runs} runs by wall time;"
-      " peak memory is the largest of the runs.\n")
-print("| entries | command | wall s | CPU s | peak MB | wall / floor | CPU / floor |")
+print(f"\nMachine: {machine}. Load average (1, 5, 15 min) at the start: {load0}; at the end: {load1}.")
+print(f"Best of {runs} runs by wall time; CPU is user + sys of that run; peak memory is the largest"
+      " peak RSS of the runs.\n")
+print("| entries | command | wall s | CPU s | peak MB | wall / floor wall | CPU / floor wall |")
 print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 for s in sizes:
     fw, fc, _ = r[(s, "floor")]
@@ -189,6 +195,8 @@ if (big, "check") in r:
 target("check of the bundled workspace", r[("bundled", "check")][0] * 1000, 10, " ms")
 if (big, "frictionless") in r:
     f = r[(big, "frictionless")][0] / r[(big, "check")][0]
-    print(f"\nfrictionless validate at 1M: {r[(big, 'frictionless')][0]:.2f} s, {f:.0f}× the wall time of `perf check`.")
+    c = r[(big, "frictionless")][1] / r[(big, "check")][1]
+    print(f"\n{peer} validate at 1M: {r[(big, 'frictionless')][0]:.2f} s, {f:.0f}× the wall time"
+          f" of `perf check` ({c:.0f}× its CPU time).")
 sys.exit(0 if all(targets) else 1)
 PY
