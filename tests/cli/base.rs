@@ -17,7 +17,7 @@ const TODAY: &str = "2014-12-31";
 const HEADER: &str = "date,item,value,note,evidence,reporter,filed\n";
 
 use crate::common::Edit::{self, Map, Remove, Replace, Write};
-use crate::common::{Expect, append, apply, diagnostics, has, show, write};
+use crate::common::{Expect, append, apply, diagnostics, gb18030, has, verdict, write};
 
 struct Case {
     name: &'static str,
@@ -232,20 +232,7 @@ fn run_case(c: &Case) -> Option<String> {
     if !stderr.is_empty() {
         wrong.push(format!("stderr: {stderr}"));
     }
-    if wrong.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "case `{}`: {}\n{}",
-            c.name,
-            wrong.join("; "),
-            show(&list)
-        ))
-    }
-}
-
-fn gb18030(text: &str) -> Vec<u8> {
-    encoding_rs::GB18030.encode(text).0.into_owned()
+    verdict(c.name, &wrong, &list)
 }
 
 /// The secretariat's file of the base workspace, its lines numbered:

@@ -18,7 +18,7 @@ const PLA: &str = "reports/2014/planning.csv";
 const TODAY: &str = "2014-12-31";
 
 use crate::common::Edit::{self, Remove, Replace, Write};
-use crate::common::{Expect, append, apply, diagnostics, has, show, write};
+use crate::common::{Expect, append, apply, diagnostics, gb18030, has, show, verdict, write};
 
 struct Case {
     name: &'static str,
@@ -94,20 +94,7 @@ fn run_case(c: &Case) -> Option<String> {
     if c.exit != 2 && !stderr.is_empty() {
         wrong.push(format!("stderr: {stderr}"));
     }
-    if wrong.is_empty() {
-        None
-    } else {
-        Some(format!(
-            "case `{}`: {}\n{}",
-            c.name,
-            wrong.join("; "),
-            show(&list)
-        ))
-    }
-}
-
-fn gb18030(text: &str) -> Vec<u8> {
-    encoding_rs::GB18030.encode(text).0.into_owned()
+    verdict(c.name, &wrong, &list)
 }
 
 /// A division appended to the plan that leads nothing (lines 100–104 of the plan: `[[division]]`

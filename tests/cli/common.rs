@@ -169,3 +169,13 @@ pub fn has(list: &[Value], (code, file, place): &Expect) -> bool {
         o["code"] == *code && o["file"] == *file && o["line"] == line && o["column"] == column
     })
 }
+
+/// A case's outcome: `None` when nothing went wrong, else its name, what went wrong and the problems.
+pub fn verdict(name: &str, wrong: &[String], list: &[Value]) -> Option<String> {
+    (!wrong.is_empty()).then(|| format!("case `{name}`: {}\n{}", wrong.join("; "), show(list)))
+}
+
+/// Text as GB18030 bytes, as Excel writes it on Chinese Windows.
+pub fn gb18030(text: &str) -> Vec<u8> {
+    encoding_rs::GB18030.encode(text).0.into_owned()
+}
