@@ -4,12 +4,15 @@
 //! loading (references, completeness, points) still report `file:line:column`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use foldhash::fast::FixedState;
 use rust_decimal::Decimal;
 
 use crate::diag::{Lang, Place};
+use crate::workspace::source::Source;
 
 /// Reporting cadence of an item: the length of its reporting periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,38 +110,105 @@ impl Settings {
     }
 }
 
-/// Where the values of one TOML table came from.
-#[derive(Debug, Clone, Default)]
+/// A byte range of a plan file in the 8 bytes of two `u32`s: `Locs` keeps one for every value of
+/// every table (offsets past 4 GiB, in a file no office writes, are clamped to its end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+impl From<Range<usize>> for Span {
+    fn from(r: Range<usize>) -> Span {
+        let clamp = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(r.start),
+            end: clamp(r.end),
+        }
+    }
+}
+
+/// Where the values of one TOML table came from: byte spans into its file, which is shared, not
+/// copied. A `Place` (line, column and a copy of the line) is made only when a diagnostic asks for
+/// one: made for every value up front, places took some 1 KB an item, nearly all never shown.
+#[derive(Clone, Default)]
 pub struct Locs {
-    pub file: String,
-    /// The table's header (or the inline table's opening brace).
-    pub header: Place,
-    fields: Vec<(&'static str, Place)>,
+    src: Option<Arc<Source>>,
+    /// The table's header (or the inline table's opening brace, or its whole text).
+    header: Span,
+    fields: Vec<(&'static str, Span)>,
 }
 
 impl Locs {
-    pub fn new(file: &str, header: Place) -> Locs {
+    /// The places of a table of `src` whose header (or whole text) is `header`.
+    pub fn new(src: &Arc<Source>, header: Range<usize>) -> Locs {
         Locs {
-            file: file.to_string(),
-            header,
+            src: Some(Arc::clone(src)),
+            header: header.into(),
             fields: Vec::new(),
         }
     }
 
-    pub fn set(&mut self, key: &'static str, place: Place) {
-        self.fields.push((key, place));
+    /// Records where the value of `key` is.
+    pub fn set(&mut self, key: &'static str, span: Range<usize>) {
+        self.fields.push((key, span.into()));
+    }
+
+    /// The file, relative to the workspace root (empty once the places are forgotten).
+    pub fn file(&self) -> &str {
+        self.src.as_ref().map_or("", |s| s.path.as_str())
     }
 
     /// The place of a key's value, or of the table's header when the key is absent.
-    pub fn at(&self, key: &str) -> &Place {
-        self.fields
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(&self.header, |(_, p)| p)
+    pub fn at(&self, key: &str) -> Place {
+        match self.fields.iter().find(|(k, _)| *k == key) {
+            Some((_, span)) => self
+                .src
+                .as_ref()
+                .map_or_else(Place::default, |s| s.place(span.range())),
+            None => self.header(),
+        }
+    }
+
+    /// The place of the table's header.
+    pub fn header(&self) -> Place {
+        self.src
+            .as_ref()
+            .map_or_else(Place::default, |s| header_place(s, self.header.range()))
     }
 
     pub fn has(&self, key: &str) -> bool {
         self.fields.iter().any(|(k, _)| *k == key)
+    }
+}
+
+impl std::fmt::Debug for Locs {
+    /// The file and the spans: not the file's text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locs")
+            .field("file", &self.file())
+            .field("header", &self.header)
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+/// The place of a table's header from the table's span, which may cover its whole body: the first
+/// line only is marked.
+pub fn header_place(src: &Source, span: Range<usize>) -> Place {
+    let p = src.place(span);
+    Place {
+        width: p
+            .width
+            .min(p.snippet.chars().count().saturating_sub(p.column - 1))
+            .max(1),
+        ..p
     }
 }
 
@@ -389,9 +459,9 @@ impl Plan {
             .filter(move |(_, it)| it.indicator == indicator)
     }
 
-    /// Drops where each value was written (every `Locs` and a person's `place`, some 1 KB an
-    /// item): only the plan's own checks report them, and once they have run, a command that goes
-    /// on to fold 10,000 items' entries has better use for the memory.
+    /// Drops where each value was written (every `Locs`, with its share of the plan files' text,
+    /// and a person's `place`): only the plan's own checks report them, and once they have run, a
+    /// command that goes on to fold 10,000 items' entries has better use for the memory.
     pub fn forget_places(&mut self) {
         fn people<'a>(list: impl IntoIterator<Item = &'a mut Person>) {
             for p in list {
@@ -465,5 +535,29 @@ impl Entry {
     /// The day the entry was recorded: `filed`, or `date` without one.
     pub fn known_on(&self) -> NaiveDate {
         self.filed.unwrap_or(self.date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locs_make_places_when_asked() {
+        let text = "[[division]]\nid = \"秘书处\"\nname = \"x\"\n".to_string();
+        let src = Arc::new(Source::new("indicators/2014/a.toml", text));
+        let id = src.text.find("\"秘").unwrap();
+        // A table's span covers its body; only the header line is marked.
+        let mut locs = Locs::new(&src, 0..src.text.len());
+        locs.set("id", id..id + "\"秘书处\"".len());
+        assert_eq!(locs.file(), "indicators/2014/a.toml");
+        assert_eq!(locs.at("id"), src.place(id..id + "\"秘书处\"".len()));
+        assert_eq!((locs.at("id").line, locs.at("id").column), (2, 6));
+        assert_eq!(locs.at("id").width, 5);
+        let header = locs.header();
+        assert_eq!((header.line, header.column, header.width), (1, 1, 12));
+        assert_eq!(locs.at("name"), header);
+        assert!(locs.has("id") && !locs.has("name"));
+        assert_eq!(Locs::default().at("id"), Place::default());
     }
 }

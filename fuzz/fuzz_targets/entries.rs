@@ -6,7 +6,7 @@
 #![no_main]
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
@@ -31,8 +31,8 @@ fn workspace() -> &'static (Settings, Plan, WorkCalendar) {
     WS.get_or_init(|| {
         let mut diags = Diagnostics::new();
         let src = Source::new("perf.toml", include_str!("../../perf.toml").to_string());
-        let settings = settings::read(&src, &mut diags);
-        let files: Vec<Source> = plan_files!(
+        let settings = settings::read(&Arc::new(src), &mut diags);
+        let files: Vec<Arc<Source>> = plan_files!(
             "00-organization.toml",
             "01-calendar.toml",
             "10-results.toml",
@@ -42,7 +42,7 @@ fn workspace() -> &'static (Settings, Plan, WorkCalendar) {
             "50-satisfaction.toml"
         )
         .iter()
-        .map(|(path, text)| Source::new(path, text.to_string()))
+        .map(|(path, text)| Arc::new(Source::new(path, text.to_string())))
         .collect();
         let (plan, complete) = plan::read(2014, &files, &settings, &mut diags);
         assert!(

@@ -5,6 +5,8 @@
 
 #![no_main]
 
+use std::sync::Arc;
+
 use libfuzzer_sys::fuzz_target;
 use perf::calendar::WorkCalendar;
 use perf::diag::{Diagnostics, Lang};
@@ -17,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|b| *b == 0).filter(|p| !p.is_empty());
     let mut diags = Diagnostics::new();
     let settings = match Source::decode("perf.toml", parts.next().unwrap_or_default().to_vec()) {
-        Ok(src) => settings::read(&src, &mut diags),
+        Ok(src) => settings::read(&Arc::new(src), &mut diags),
         Err(d) => {
             diags.push(*d);
             perf::model::Settings::default()
@@ -26,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sources = Vec::new();
     for (i, part) in parts.take(3).enumerate() {
         match Source::decode(&format!("indicators/2014/{i}.toml"), part.to_vec()) {
-            Ok(src) => sources.push(src),
+            Ok(src) => sources.push(Arc::new(src)),
             Err(d) => diags.push(*d),
         }
     }

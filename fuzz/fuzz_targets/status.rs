@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use arbitrary::Arbitrary;
 use chrono::{Days, NaiveDate};
@@ -133,7 +133,7 @@ fn plan() -> &'static (Plan, WorkCalendar) {
     static PLAN_: OnceLock<(Plan, WorkCalendar)> = OnceLock::new();
     PLAN_.get_or_init(|| {
         let mut diags = Diagnostics::new();
-        let src = Source::new("indicators/2014/plan.toml", PLAN.to_string());
+        let src = Arc::new(Source::new("indicators/2014/plan.toml", PLAN.to_string()));
         let (plan, complete) = plan::read(2014, &[src], &Settings::default(), &mut diags);
         perf::check::plan::check(&plan, &mut diags);
         assert!(complete && !diags.has_errors(), "{:?}", diags.sorted());

@@ -15,7 +15,7 @@ const RESERVED: &[&str] = &[
 ];
 
 fn at(locs: &Locs, key: &str) -> (String, Place) {
-    (locs.file.clone(), locs.at(key).clone())
+    (locs.file().to_string(), locs.at(key))
 }
 
 fn error(code: &'static str, (file, place): (String, Place), zh: String, en: String) -> Diagnostic {
@@ -49,11 +49,13 @@ fn duplicates<'a>(
                     at(locs, "id"),
                     format!(
                         "{kind_zh}标识 `{id}` 重复，首次出现在 {}:{}",
-                        f.file, p.line
+                        f.file(),
+                        p.line
                     ),
                     format!(
                         "duplicate {kind_en} id `{id}`, first at {}:{}",
-                        f.file, p.line
+                        f.file(),
+                        p.line
                     ),
                 )
                 .with_help(Text::new(
@@ -98,7 +100,7 @@ fn unique_ids(plan: &Plan, diags: &mut Diagnostics) {
         let l = d.id.to_lowercase();
         if let Some(first) = lower.get(&l) {
             if first.id != d.id {
-                let (other, file, line) = (&first.id, &first.locs.file, first.locs.at("id").line);
+                let (other, file, line) = (&first.id, first.locs.file(), first.locs.at("id").line);
                 diags.push(error("division-id-case", at(&d.locs, "id"), format!("责任处标识 `{}` 与 {file}:{line} 的 `{other}` 仅大小写不同", d.id), format!("division id `{}` differs only in case from `{other}` at {file}:{line}", d.id))
                     .with_help(Text::new("标识也是进度文件名，在不区分大小写的系统上会冲突", "the id is also a file name, which clashes on case-insensitive file systems")));
             }
@@ -273,7 +275,7 @@ fn completeness(plan: &Plan, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::error(
                         "liaison-also-former",
-                        &d.locs.file,
+                        d.locs.file(),
                         Some(second.place.clone()),
                         Text::new(
                             format!(
@@ -294,7 +296,7 @@ fn completeness(plan: &Plan, diags: &mut Diagnostics) {
             }
         }
         if !d.id.is_empty() && !plan.items.iter().any(|i| i.lead == d.id) {
-            diags.push(Diagnostic::warning("idle-division", &d.locs.file, Some(d.locs.at("id").clone()), Text::new(
+            diags.push(Diagnostic::warning("idle-division", d.locs.file(), Some(d.locs.at("id")), Text::new(
                 format!("责任处 {} 没有牵头任何细项", d.id),
                 format!("division {} leads no item", d.id),
             )).with_help(Text::new("人人有责任：为它分配细项，或确认它只作协调处", "everyone has a responsibility: give it an item, or accept that it only supports")));
@@ -305,8 +307,8 @@ fn completeness(plan: &Plan, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::warning(
                     "missing-owner",
-                    &item.locs.file,
-                    Some(item.locs.header.clone()),
+                    item.locs.file(),
+                    Some(item.locs.header()),
                     Text::new(
                         format!("细项 {} 没有责任人（owner）", item.id),
                         format!("item {} has no owner", item.id),
@@ -337,7 +339,7 @@ fn points(plan: &Plan, diags: &mut Diagnostics) {
         diags.push(
             error(
                 "missing-points",
-                (ind.locs.file.clone(), ind.locs.header.clone()),
+                (ind.locs.file().to_string(), ind.locs.header()),
                 format!("指标 `{}` 没有分值，而其他指标有", ind.id),
                 format!("indicator `{}` has no points while others do", ind.id),
             )
@@ -382,8 +384,8 @@ fn points(plan: &Plan, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::warning(
                 "points-total",
-                &first.file,
-                Some(first.at("points").clone()),
+                first.file(),
+                Some(first.at("points")),
                 Text::new(
                     format!("指标分值合计 {total}，不是 100"),
                     format!("the indicators' points add up to {total}, not 100"),

@@ -12,6 +12,7 @@ pub mod toml_reader;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
@@ -95,7 +96,7 @@ impl Workspace {
     pub fn open(root: PathBuf) -> Result<Workspace> {
         let mut settings_diags = Diagnostics::new();
         let settings = match read_source(&root, "perf.toml")? {
-            Ok(src) => settings::read(&src, &mut settings_diags),
+            Ok(src) => settings::read(&Arc::new(src), &mut settings_diags),
             Err(d) => {
                 settings_diags.push(*d);
                 Settings::default()
@@ -132,7 +133,8 @@ impl Workspace {
         }
     }
 
-    /// Reads and merges the plan of `year`.
+    /// Reads and merges the plan of `year`. The files' texts are shared with the plan, whose
+    /// `Locs` point into them, until `Plan::forget_places`.
     pub fn load_plan(&self, year: i32) -> Result<LoadedPlan> {
         let mut diags = Diagnostics::new();
         let dir = self.root.join("indicators").join(year.to_string());
@@ -141,7 +143,7 @@ impl Workspace {
         for name in list_files(&dir, ".toml")? {
             let rel = format!("indicators/{year}/{name}");
             match read_source(&self.root, &rel)? {
-                Ok(src) => sources.push(src),
+                Ok(src) => sources.push(Arc::new(src)),
                 Err(d) => {
                     decoded = false;
                     diags.push(*d);

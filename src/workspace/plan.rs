@@ -5,6 +5,7 @@
 //! rules across values and files live in `check::plan`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -65,7 +66,7 @@ const CALENDAR: &[&str] = &["holidays", "workdays"];
 /// (without it, the plan is partial and rules that look ids up in it would report false problems).
 pub fn read(
     year: i32,
-    files: &[Source],
+    files: &[Arc<Source>],
     settings: &Settings,
     diags: &mut Diagnostics,
 ) -> (Plan, bool) {
@@ -186,7 +187,7 @@ fn empty_name(t: &Table<'_, '_>, key: &str, place: &Place) -> Diagnostic {
 /// a handle add a line of its own (`"@a\n/indicators/** @mallory"`).
 fn owners(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<String> {
     let mut out = Vec::new();
-    for (owner, place) in t.strings("owners", locs, diags) {
+    for (owner, v) in t.strings("owners", locs, diags) {
         if owner.is_empty()
             || owner
                 .chars()
@@ -196,7 +197,7 @@ fn owners(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<St
                 Diagnostic::error(
                     "invalid-value",
                     &t.src.path,
-                    Some(place),
+                    Some(t.place(v)),
                     Text::new(
                         format!("{} 的 `owners` 中有无效的账号", t.name),
                         format!("an invalid handle in `owners` of {}", t.name),
@@ -221,7 +222,7 @@ fn person(
     diags: &mut Diagnostics,
 ) -> Option<Person> {
     let name = t.string(key, locs, diags)?;
-    let p = Person::new(&name, locs.at(key).clone());
+    let p = Person::new(&name, locs.at(key));
     if p.key.is_empty() {
         diags.push(empty_name(t, key, &p.place));
         return None;
@@ -232,7 +233,7 @@ fn person(
 fn people(t: &Table<'_, '_>, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<Person> {
     t.strings(key, locs, diags)
         .into_iter()
-        .map(|(n, p)| Person::new(&n, p))
+        .map(|(n, v)| Person::new(&n, t.place(v)))
         .filter(|p| {
             if p.key.is_empty() {
                 diags.push(empty_name(t, key, &p.place));
@@ -347,7 +348,7 @@ fn id(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> String {
             Diagnostic::error(
                 "invalid-id",
                 &t.src.path,
-                Some(locs.at("id").clone()),
+                Some(locs.at("id")),
                 Text::new(format!("标识 `{id}` 不合规"), format!("invalid id `{id}`")),
             )
             .with_help(Text::new(
@@ -372,7 +373,7 @@ pub fn valid_id(id: &str) -> bool {
 fn name(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> String {
     let name = t.required_string("name", locs, diags).unwrap_or_default();
     if locs.has("name") && name.trim().is_empty() {
-        diags.push(empty_name(t, "name", locs.at("name")));
+        diags.push(empty_name(t, "name", &locs.at("name")));
     }
     name
 }
@@ -444,13 +445,13 @@ fn indicator(t: &Table<'_, '_>, diags: &mut Diagnostics) -> Indicator {
 
 fn item_error(
     t: &Table<'_, '_>,
-    place: &Place,
+    place: Place,
     code: &'static str,
     zh: String,
     en: String,
     help: Option<Text>,
 ) -> Diagnostic {
-    let d = Diagnostic::error(code, &t.src.path, Some(place.clone()), Text::new(zh, en));
+    let d = Diagnostic::error(code, &t.src.path, Some(place), Text::new(zh, en));
     match help {
         Some(h) => d.with_help(h),
         None => d,
@@ -741,7 +742,7 @@ fn milestones(
     let Some(v) = t.get("milestones") else {
         return Vec::new();
     };
-    locs.set("milestones", t.place(v));
+    locs.set("milestones", v.span());
     let Some(arr) = v.get_ref().as_array() else {
         diags.push(bad_value(
             t.src,
@@ -798,7 +799,7 @@ fn milestones(
         if d < start || d > due {
             diags.push(item_error(
                 t,
-                &dplace,
+                dplace.clone(),
                 "milestone-outside",
                 format!("阶段性目标日期 {d} 不在 [{start}, {due}] 内"),
                 format!("milestone date {d} is outside [{start}, {due}]"),
@@ -809,7 +810,7 @@ fn milestones(
             if d <= prev.due {
                 diags.push(item_error(
                     t,
-                    &dplace,
+                    dplace.clone(),
                     "milestone-order",
                     format!("阶段性目标日期 {d} 不晚于前一个 {}", prev.due),
                     format!(
@@ -825,7 +826,7 @@ fn milestones(
             if val < prev.value {
                 diags.push(item_error(
                     t,
-                    &vplace,
+                    vplace.clone(),
                     "milestone-value",
                     format!("阶段性目标值 {val} 小于前一个 {}", prev.value),
                     format!(
@@ -839,7 +840,7 @@ fn milestones(
         if val > target {
             diags.push(item_error(
                 t,
-                &vplace,
+                vplace.clone(),
                 "milestone-value",
                 format!("阶段性目标值 {val} 超过目标值 {target}"),
                 format!("milestone value {val} exceeds the target {target}"),

@@ -1,5 +1,7 @@
 //! Reading `perf.toml` into `Settings` (SPEC §1.1).
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use crate::diag::{Diagnostic, Diagnostics, Lang, Text};
@@ -21,7 +23,7 @@ const REPORTING: &[&str] = &["cadence", "red_after", "deadline"];
 const DEADLINE: &[&str] = &["monthly", "quarterly", "half-yearly", "yearly"];
 
 /// Reads the settings; problems go to `diags` and defaults stand in for bad values.
-pub fn read(src: &Source, diags: &mut Diagnostics) -> Settings {
+pub fn read(src: &Arc<Source>, diags: &mut Diagnostics) -> Settings {
     let mut s = Settings::default();
     let doc = match toml_reader::parse(src) {
         Ok(doc) => doc,
@@ -33,7 +35,8 @@ pub fn read(src: &Source, diags: &mut Diagnostics) -> Settings {
         }
     };
     let t = Table::new(src, doc.get_ref(), 0..0, "perf.toml");
-    let mut locs = Locs::new(&src.path, src.line_place(1));
+    // The file has no header: its first line stands for one.
+    let mut locs = Locs::new(src, 0..src.line_text(1).len());
     t.deny_unknown(TOP, diags);
     if let Some(office) = t.required_string("office", &mut locs, diags) {
         if office.trim().is_empty() {
@@ -107,7 +110,7 @@ pub fn read(src: &Source, diags: &mut Diagnostics) -> Settings {
                 Diagnostic::error(
                     "invalid-value",
                     &src.path,
-                    Some(l.at("red").clone()),
+                    Some(l.at("red")),
                     Text::new(
                         format!(
                             "红灯阈值 red = {} 小于黄灯阈值 yellow = {}",
@@ -186,7 +189,7 @@ fn empty_value(src: &Source, locs: &Locs, key: &str) -> Diagnostic {
     Diagnostic::error(
         "invalid-value",
         &src.path,
-        Some(locs.at(key).clone()),
+        Some(locs.at(key)),
         Text::new(
             format!("`{key}` 不能为空"),
             format!("`{key}` must not be empty"),

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -47,15 +48,22 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic
 }
 
 /// One table being read: its source, span of its header and a human name such as `[[division]]`.
+///
+/// The source is shared (`Arc`) so that the `Locs` of what is read can point into it.
 pub struct Table<'a, 'i> {
-    pub src: &'a Source,
+    pub src: &'a Arc<Source>,
     pub table: &'a DeTable<'i>,
     pub span: Range<usize>,
     pub name: String,
 }
 
 impl<'a, 'i> Table<'a, 'i> {
-    pub fn new(src: &'a Source, table: &'a DeTable<'i>, span: Range<usize>, name: &str) -> Self {
+    pub fn new(
+        src: &'a Arc<Source>,
+        table: &'a DeTable<'i>,
+        span: Range<usize>,
+        name: &str,
+    ) -> Self {
         Table {
             src,
             table,
@@ -65,19 +73,11 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     pub fn header(&self) -> Place {
-        // A table's span may cover its whole body: mark the first line only.
-        let p = self.src.place(self.span.clone());
-        Place {
-            width: p
-                .width
-                .min(p.snippet.chars().count().saturating_sub(p.column - 1))
-                .max(1),
-            ..p
-        }
+        crate::model::header_place(self.src, self.span.clone())
     }
 
     pub fn locs(&self) -> Locs {
-        Locs::new(&self.src.path, self.header())
+        Locs::new(self.src, self.span.clone())
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value<'i>> {
@@ -159,7 +159,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let v = self.get(key)?;
         match v.get_ref().as_str() {
             Some(s) => {
-                locs.set(leak(key), self.place(v));
+                locs.set(leak(key), v.span());
                 Some(s.to_string())
             }
             None => {
@@ -184,7 +184,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn bool(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<bool> {
         let v = self.get(key)?;
-        locs.set(leak(key), self.place(v));
+        locs.set(leak(key), v.span());
         let b = v.get_ref().as_bool();
         if b.is_none() {
             diags.push(self.type_error(key, v, "true 或 false", "true or false"));
@@ -194,7 +194,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn date(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<NaiveDate> {
         let v = self.get(key)?;
-        locs.set(leak(key), self.place(v));
+        locs.set(leak(key), v.span());
         match value_date(v) {
             Some(d) => Some(d),
             None => {
@@ -211,7 +211,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn decimal(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<Decimal> {
         let v = self.get(key)?;
-        locs.set(leak(key), self.place(v));
+        locs.set(leak(key), v.span());
         match value_decimal(self.src, v) {
             Some(d) => Some(d),
             None => {
@@ -223,7 +223,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn u32(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
         let v = self.get(key)?;
-        locs.set(leak(key), self.place(v));
+        locs.set(leak(key), v.span());
         match v
             .get_ref()
             .as_integer()
@@ -237,17 +237,17 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
-    /// An array of strings, each with its place.
+    /// An array of strings, each with its value (for its place, should it be wrong).
     pub fn strings(
         &self,
         key: &str,
         locs: &mut Locs,
         diags: &mut Diagnostics,
-    ) -> Vec<(String, Place)> {
+    ) -> Vec<(String, &'a Value<'i>)> {
         let Some(v) = self.get(key) else {
             return Vec::new();
         };
-        locs.set(leak(key), self.place(v));
+        locs.set(leak(key), v.span());
         let Some(arr) = v.get_ref().as_array() else {
             diags.push(self.type_error(key, v, "字符串数组", "an array of strings"));
             return Vec::new();
@@ -255,7 +255,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let mut out = Vec::new();
         for el in arr.iter() {
             match el.get_ref().as_str() {
-                Some(s) => out.push((s.to_string(), self.place(el))),
+                Some(s) => out.push((s.to_string(), el)),
                 None => diags.push(self.type_error(key, el, "字符串", "a string")),
             }
         }

@@ -2,6 +2,8 @@
 //! feeds them: each must go through without a panic and give the diagnostic it deserves, placed
 //! within its line. The inputs are kept as they were found in `tests/fixtures/fuzz/<target>/`.
 
+use std::sync::Arc;
+
 use perf::diag::{Diagnostic, Diagnostics, Lang};
 use perf::model::Settings;
 use perf::render::diagnostics::{Format, render};
@@ -16,7 +18,7 @@ fn plan_target(data: &[u8]) -> Vec<Diagnostic> {
     let mut parts = data.split(|b| *b == 0).filter(|p| !p.is_empty());
     let mut diags = Diagnostics::new();
     let settings = match Source::decode("perf.toml", parts.next().unwrap_or_default().to_vec()) {
-        Ok(src) => settings::read(&src, &mut diags),
+        Ok(src) => settings::read(&Arc::new(src), &mut diags),
         Err(d) => {
             diags.push(*d);
             Settings::default()
@@ -25,7 +27,7 @@ fn plan_target(data: &[u8]) -> Vec<Diagnostic> {
     let mut sources = Vec::new();
     for (i, part) in parts.take(3).enumerate() {
         match Source::decode(&format!("indicators/2014/{i}.toml"), part.to_vec()) {
-            Ok(src) => sources.push(src),
+            Ok(src) => sources.push(Arc::new(src)),
             Err(d) => diags.push(*d),
         }
     }
