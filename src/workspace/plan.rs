@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -64,108 +65,201 @@ const CALENDAR: &[&str] = &["holidays", "workdays"];
 
 /// Reads and merges the plan files of one year; the flag tells whether every file could be parsed
 /// (without it, the plan is partial and rules that look ids up in it would report false problems).
+///
+/// Each file is parsed and read on its own (`read_file`) by a few worker threads, which take the
+/// files largest first so that they finish together, and drop each file's syntax tree (several
+/// times the size of its text) before taking the next. The files' parts are then merged in name
+/// order, so the plan and its problems are those of reading the files one after the other.
 pub fn read(
     year: i32,
     files: &[Arc<Source>],
     settings: &Settings,
     diags: &mut Diagnostics,
 ) -> (Plan, bool) {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, read_file(&files[i], year, settings)));
+        }
+        done
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    let mut done = if workers <= 1 {
+        work()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
+            let mut done = work();
+            for h in handles {
+                done.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            done
+        })
+    };
+    done.sort_unstable_by_key(|(i, _)| *i);
+
     let mut complete = true;
     let mut plan = Plan::default();
     plan.year = year;
-    // Where each single-definition table was first defined.
-    let mut defined: HashMap<&'static str, (String, Place)> = HashMap::new();
-    // Files are parsed a few at a time on as many threads (parsing is most of reading a large
-    // plan), then read into the plan one by one in name order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parsed = files.chunks(threads.max(1)).flat_map(|chunk| {
-        if chunk.len() == 1 {
-            return vec![toml_reader::parse(&chunk[0])];
-        }
-        std::thread::scope(|s| {
-            let rest: Vec<_> = chunk[1..]
-                .iter()
-                .map(|src| s.spawn(move || toml_reader::parse(src)))
-                .collect();
-            let mut docs = vec![toml_reader::parse(&chunk[0])];
-            for (h, src) in rest.into_iter().zip(&chunk[1..]) {
-                docs.push(h.join().unwrap_or_else(|_| toml_reader::parse(src)));
-            }
-            docs
-        })
-    });
-    for (src, doc) in files.iter().zip(parsed) {
-        let doc = match doc {
-            Ok(doc) => doc,
-            Err(ds) => {
-                complete = false;
-                for d in ds {
-                    diags.push(d);
-                }
+    // Where each single-definition table was first defined: its file and line.
+    let mut defined: HashMap<&'static str, (&str, usize)> = HashMap::new();
+    for (src, (_, part)) in files.iter().zip(done) {
+        complete &= part.parsed;
+        for once in part.once {
+            diags.extend(once.before);
+            if let Some(&(file, line)) = defined.get(once.name) {
+                diags.push(duplicate_table(src, once.name, once.header, file, line));
                 continue;
             }
-        };
-        let top = Table::new(src, doc.get_ref(), 0..0, &src.path);
-        top.deny_unknown(TOP, diags);
-        let mut once = |name: &'static str, t: &Table<'_, '_>, diags: &mut Diagnostics| -> bool {
-            let here = t.header();
-            if let Some((file, first)) = defined.get(name) {
-                diags.push(
-                    Diagnostic::error(
-                        "duplicate-table",
-                        &src.path,
-                        Some(here),
-                        Text::new(
-                            format!("表 [{name}] 已在 {file}:{} 定义过", first.line),
-                            format!("table [{name}] is already defined at {file}:{}", first.line),
-                        ),
-                    )
-                    .with_help(Text::new(
-                        "每个表只能在一个文件中定义；请合并两处内容",
-                        "a table may be defined in one file only; merge the two",
-                    )),
-                );
-                false
-            } else {
-                defined.insert(name, (src.path.clone(), here));
-                true
-            }
-        };
-        if let Some(org) = top.table("organization", diags) {
-            org.deny_unknown(ORGANIZATION, diags);
-            if let Some(lg) = org.table("leading_group", diags)
-                && once("organization.leading_group", &lg, diags)
-            {
-                plan.leading_group = Some(leading_group(&lg, diags));
-            }
-            if let Some(po) = org.table("performance_office", diags)
-                && once("organization.performance_office", &po, diags)
-            {
-                plan.performance_office = Some(performance_office(&po, diags));
+            defined.insert(once.name, (&src.path, once.header.line));
+            diags.extend(once.diags);
+            match once.table {
+                OnceTable::LeadingGroup(t) => plan.leading_group = Some(t),
+                OnceTable::PerformanceOffice(t) => plan.performance_office = Some(t),
+                OnceTable::Calendar(t) => plan.calendar = Some(t),
             }
         }
-        if let Some(cal) = top.table("calendar", diags)
-            && once("calendar", &cal, diags)
-        {
-            plan.calendar = Some(calendar(&cal, year, diags));
-        }
-        for t in top.tables("division", "[[division]]", diags) {
-            plan.divisions.push(division(&t, diags));
-        }
-        for t in top.tables("category", "[[category]]", diags) {
-            plan.categories.push(category(&t, diags));
-        }
-        for t in top.tables("indicator", "[[indicator]]", diags) {
-            let ind = indicator(&t, diags);
-            let index = plan.indicators.len();
-            plan.indicators.push(ind);
-            for it in t.tables("item", "[[indicator.item]]", diags) {
-                plan.items.push(item(&it, index, year, settings, diags));
-            }
-        }
+        diags.extend(part.diags);
+        plan.divisions.extend(part.divisions);
+        plan.categories.extend(part.categories);
+        let first = plan.indicators.len();
+        plan.indicators.extend(part.indicators);
+        plan.items.extend(part.items.into_iter().map(|mut item| {
+            item.indicator += first;
+            item
+        }));
     }
     plan.index();
     (plan, complete)
+}
+
+/// What one plan file adds to the plan, in the file's order, and its problems.
+#[derive(Default)]
+struct FilePlan {
+    /// Whether the file could be parsed.
+    parsed: bool,
+    /// The tables that may be defined in one file only, in the order met.
+    once: Vec<Once>,
+    /// The problems found after the last of `once`.
+    diags: Diagnostics,
+    divisions: Vec<Division>,
+    categories: Vec<Category>,
+    indicators: Vec<Indicator>,
+    /// Their `indicator` counts this file's indicators only.
+    items: Vec<Item>,
+}
+
+/// A table that may be defined in one file only (§2.6), read as if no earlier file defined it:
+/// when one did, the merge reports a `duplicate-table` instead of the table's own problems.
+struct Once {
+    name: &'static str,
+    header: Place,
+    /// The file's problems found before the table.
+    before: Diagnostics,
+    table: OnceTable,
+    /// The table's own problems.
+    diags: Diagnostics,
+}
+
+enum OnceTable {
+    LeadingGroup(LeadingGroup),
+    PerformanceOffice(PerformanceOffice),
+    Calendar(Calendar),
+}
+
+impl FilePlan {
+    /// Adds a single-definition table, whose problems `read` reports apart from the others.
+    fn once(
+        &mut self,
+        name: &'static str,
+        t: &Table<'_, '_>,
+        diags: &mut Diagnostics,
+        read: impl FnOnce(&mut Diagnostics) -> OnceTable,
+    ) {
+        let mut own = Diagnostics::new();
+        let table = read(&mut own);
+        self.once.push(Once {
+            name,
+            header: t.header(),
+            before: std::mem::take(diags),
+            table,
+            diags: own,
+        });
+    }
+}
+
+/// Parses one plan file and reads it: everything but the rules across files.
+fn read_file(src: &Arc<Source>, year: i32, settings: &Settings) -> FilePlan {
+    let mut part = FilePlan::default();
+    let doc = match toml_reader::parse(src) {
+        Ok(doc) => doc,
+        Err(ds) => {
+            for d in ds {
+                part.diags.push(d);
+            }
+            return part;
+        }
+    };
+    part.parsed = true;
+    let diags = &mut Diagnostics::new();
+    let top = Table::new(src, doc.get_ref(), 0..0, &src.path);
+    top.deny_unknown(TOP, diags);
+    if let Some(org) = top.table("organization", diags) {
+        org.deny_unknown(ORGANIZATION, diags);
+        if let Some(lg) = org.table("leading_group", diags) {
+            part.once("organization.leading_group", &lg, diags, |d| {
+                OnceTable::LeadingGroup(leading_group(&lg, d))
+            });
+        }
+        if let Some(po) = org.table("performance_office", diags) {
+            part.once("organization.performance_office", &po, diags, |d| {
+                OnceTable::PerformanceOffice(performance_office(&po, d))
+            });
+        }
+    }
+    if let Some(cal) = top.table("calendar", diags) {
+        part.once("calendar", &cal, diags, |d| {
+            OnceTable::Calendar(calendar(&cal, year, d))
+        });
+    }
+    for t in top.tables("division", "[[division]]", diags) {
+        part.divisions.push(division(&t, diags));
+    }
+    for t in top.tables("category", "[[category]]", diags) {
+        part.categories.push(category(&t, diags));
+    }
+    for t in top.tables("indicator", "[[indicator]]", diags) {
+        let ind = indicator(&t, diags);
+        let index = part.indicators.len();
+        part.indicators.push(ind);
+        for it in t.tables("item", "[[indicator.item]]", diags) {
+            part.items.push(item(&it, index, year, settings, diags));
+        }
+    }
+    part.diags = std::mem::take(diags);
+    part
+}
+
+/// The error for a table defined again in `src`, first defined at `file:line`.
+fn duplicate_table(src: &Source, name: &str, here: Place, file: &str, line: usize) -> Diagnostic {
+    Diagnostic::error(
+        "duplicate-table",
+        &src.path,
+        Some(here),
+        Text::new(
+            format!("表 [{name}] 已在 {file}:{line} 定义过"),
+            format!("table [{name}] is already defined at {file}:{line}"),
+        ),
+    )
+    .with_help(Text::new(
+        "每个表只能在一个文件中定义；请合并两处内容",
+        "a table may be defined in one file only; merge the two",
+    ))
 }
 
 /// The error for a name (of a person, a division, …) that is empty or only white space.
@@ -854,4 +948,114 @@ fn milestones(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_file(name: &str, text: String) -> Arc<Source> {
+        Arc::new(Source::new(&format!("indicators/2014/{name}"), text))
+    }
+
+    /// `n` indicators `<prefix><i>`, each with two items `<prefix><i>.1` and `<prefix><i>.2`.
+    fn indicators(prefix: &str, n: usize) -> String {
+        let mut text = String::new();
+        for i in 0..n {
+            text +=
+                &format!("[[indicator]]\nid = \"{prefix}{i}\"\ncategory = \"c\"\nname = \"n\"\n");
+            for j in 1..=2 {
+                text += &format!(
+                    "  [[indicator.item]]\n  id = \"{prefix}{i}.{j}\"\n  name = \"n\"\n  lead = \"d\"\n"
+                );
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn files_read_apart_merge_in_name_order() {
+        // The largest file is read first, yet everything comes out in the order of the names.
+        let files = [
+            plan_file(
+                "a.toml",
+                format!(
+                    "[calendar]\nholidays = [2014-05-01]\n{}",
+                    indicators("A", 1)
+                ),
+            ),
+            plan_file(
+                "b.toml",
+                format!("{}\n[calendar]\nwrong = 1\n", indicators("B", 200)),
+            ),
+            plan_file(
+                "c.toml",
+                "[calendar]\nholidays = [2014-10-01]\n".to_string(),
+            ),
+            plan_file("d.toml", indicators("D", 2)),
+        ];
+        let mut diags = Diagnostics::new();
+        let (plan, complete) = read(2014, &files, &Settings::default(), &mut diags);
+        assert!(complete);
+        let ids: Vec<&str> = plan.indicators.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids.len(), 203);
+        assert_eq!(
+            (ids[0], ids[1], ids[200], ids[201]),
+            ("A0", "B0", "B199", "D0")
+        );
+        for item in &plan.items {
+            let ind = &plan.indicators[item.indicator].id;
+            assert!(
+                item.id.starts_with(&format!("{ind}.")),
+                "{} in {ind}",
+                item.id
+            );
+        }
+        // The first definition wins; each later one is reported, not read (so `wrong` is not).
+        let holidays = plan.calendar.unwrap().holidays;
+        assert_eq!(
+            holidays.into_iter().collect::<Vec<_>>(),
+            [NaiveDate::from_ymd_opt(2014, 5, 1).unwrap()]
+        );
+        let list: Vec<(&str, String, Option<usize>)> = diags
+            .iter()
+            .map(|d| (d.code, d.file.clone(), d.line()))
+            .collect();
+        assert_eq!(
+            list,
+            [
+                (
+                    "duplicate-table",
+                    "indicators/2014/b.toml".to_string(),
+                    Some(2402)
+                ),
+                (
+                    "duplicate-table",
+                    "indicators/2014/c.toml".to_string(),
+                    Some(1)
+                ),
+            ]
+        );
+        assert!(
+            diags
+                .iter()
+                .all(|d| d.message.en.contains("indicators/2014/a.toml:1"))
+        );
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_leaves_the_plan_incomplete() {
+        let files = [
+            plan_file("a.toml", indicators("A", 1)),
+            plan_file("b.toml", "[[indicator]\n".to_string()),
+        ];
+        let mut diags = Diagnostics::new();
+        let (plan, complete) = read(2014, &files, &Settings::default(), &mut diags);
+        assert!(!complete);
+        assert_eq!(plan.items.len(), 2);
+        assert_eq!(
+            diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["toml-syntax"]
+        );
+    }
 }
