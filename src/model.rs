@@ -155,6 +155,11 @@ impl Locs {
         }
     }
 
+    /// Makes room for the places of `keys` more keys.
+    pub fn reserve(&mut self, keys: usize) {
+        self.fields.reserve_exact(keys);
+    }
+
     /// Records where the value of `key` is.
     pub fn set(&mut self, key: &'static str, span: Range<usize>) {
         self.fields.push((key, span.into()));

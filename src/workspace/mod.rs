@@ -4,7 +4,6 @@
 pub mod append;
 pub mod entries;
 pub mod git;
-pub mod keys;
 pub mod plan;
 pub mod settings;
 pub mod source;

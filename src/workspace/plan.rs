@@ -311,7 +311,7 @@ fn owners(t: &Table<'_, '_>, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<St
 
 fn person(
     t: &Table<'_, '_>,
-    key: &str,
+    key: &'static str,
     locs: &mut Locs,
     diags: &mut Diagnostics,
 ) -> Option<Person> {
@@ -324,7 +324,12 @@ fn person(
     Some(p)
 }
 
-fn people(t: &Table<'_, '_>, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Vec<Person> {
+fn people(
+    t: &Table<'_, '_>,
+    key: &'static str,
+    locs: &mut Locs,
+    diags: &mut Diagnostics,
+) -> Vec<Person> {
     t.strings(key, locs, diags)
         .into_iter()
         .map(|(n, v)| Person::new(&n, t.place(v)))
@@ -689,23 +694,24 @@ fn item(
 
     let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
-    let mut date_in_year = |key: &str, default: NaiveDate, diags: &mut Diagnostics| -> NaiveDate {
-        match t.date(key, &mut locs, diags) {
-            Some(d) if d < year_start || d > year_end => {
-                diags.push(item_error(
-                    t,
-                    locs.at(key),
-                    "date-outside-year",
-                    format!("`{key}` = {d} 不在计划年度 {year} 内"),
-                    format!("`{key}` = {d} is outside the plan's year {year}"),
-                    None,
-                ));
-                default
+    let mut date_in_year =
+        |key: &'static str, default: NaiveDate, diags: &mut Diagnostics| -> NaiveDate {
+            match t.date(key, &mut locs, diags) {
+                Some(d) if d < year_start || d > year_end => {
+                    diags.push(item_error(
+                        t,
+                        locs.at(key),
+                        "date-outside-year",
+                        format!("`{key}` = {d} 不在计划年度 {year} 内"),
+                        format!("`{key}` = {d} is outside the plan's year {year}"),
+                        None,
+                    ));
+                    default
+                }
+                Some(d) => d,
+                None => default,
             }
-            Some(d) => d,
-            None => default,
-        }
-    };
+        };
     let start = date_in_year("start", year_start, diags);
     let due = date_in_year("due", year_end, diags);
     if start >= due {
@@ -888,12 +894,13 @@ fn milestones(
         let (Some(d), Some(val)) = (d, val) else {
             continue;
         };
-        let dplace = m.place(m.get("due").unwrap());
-        let vplace = m.place(m.get("value").unwrap());
+        // Places are made for an error only: most milestones have none.
+        let dplace = || m.place(m.get("due").unwrap());
+        let vplace = || m.place(m.get("value").unwrap());
         if d < start || d > due {
             diags.push(item_error(
                 t,
-                dplace.clone(),
+                dplace(),
                 "milestone-outside",
                 format!("阶段性目标日期 {d} 不在 [{start}, {due}] 内"),
                 format!("milestone date {d} is outside [{start}, {due}]"),
@@ -904,7 +911,7 @@ fn milestones(
             if d <= prev.due {
                 diags.push(item_error(
                     t,
-                    dplace.clone(),
+                    dplace(),
                     "milestone-order",
                     format!("阶段性目标日期 {d} 不晚于前一个 {}", prev.due),
                     format!(
@@ -920,7 +927,7 @@ fn milestones(
             if val < prev.value {
                 diags.push(item_error(
                     t,
-                    vplace.clone(),
+                    vplace(),
                     "milestone-value",
                     format!("阶段性目标值 {val} 小于前一个 {}", prev.value),
                     format!(
@@ -934,7 +941,7 @@ fn milestones(
         if val > target {
             diags.push(item_error(
                 t,
-                vplace.clone(),
+                vplace(),
                 "milestone-value",
                 format!("阶段性目标值 {val} 超过目标值 {target}"),
                 format!("milestone value {val} exceeds the target {target}"),

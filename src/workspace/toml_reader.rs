@@ -4,6 +4,7 @@
 //! numbers; walking `toml::de::DeTable` keeps spans for every value, lets us list every unknown key
 //! with the allowed ones, and read numbers from their source text into exact decimals.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -54,7 +55,8 @@ pub struct Table<'a, 'i> {
     pub src: &'a Arc<Source>,
     pub table: &'a DeTable<'i>,
     pub span: Range<usize>,
-    pub name: String,
+    /// Borrowed where it is fixed, as for each of 10,000 `[[indicator.item]]`s.
+    pub name: Cow<'a, str>,
 }
 
 impl<'a, 'i> Table<'a, 'i> {
@@ -62,13 +64,13 @@ impl<'a, 'i> Table<'a, 'i> {
         src: &'a Arc<Source>,
         table: &'a DeTable<'i>,
         span: Range<usize>,
-        name: &str,
+        name: impl Into<Cow<'a, str>>,
     ) -> Self {
         Table {
             src,
             table,
             span,
-            name: name.to_string(),
+            name: name.into(),
         }
     }
 
@@ -77,7 +79,10 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     pub fn locs(&self) -> Locs {
-        Locs::new(self.src, self.span.clone())
+        let mut locs = Locs::new(self.src, self.span.clone());
+        // At most one place a key: sized once, not grown key by key.
+        locs.reserve(self.table.len());
+        locs
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value<'i>> {
@@ -155,11 +160,16 @@ impl<'a, 'i> Table<'a, 'i> {
         );
     }
 
-    pub fn string(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<String> {
+    pub fn string(
+        &self,
+        key: &'static str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
         let v = self.get(key)?;
         match v.get_ref().as_str() {
             Some(s) => {
-                locs.set(leak(key), v.span());
+                locs.set(key, v.span());
                 Some(s.to_string())
             }
             None => {
@@ -171,7 +181,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn required_string(
         &self,
-        key: &str,
+        key: &'static str,
         locs: &mut Locs,
         diags: &mut Diagnostics,
     ) -> Option<String> {
@@ -182,9 +192,14 @@ impl<'a, 'i> Table<'a, 'i> {
         self.string(key, locs, diags)
     }
 
-    pub fn bool(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<bool> {
+    pub fn bool(
+        &self,
+        key: &'static str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Option<bool> {
         let v = self.get(key)?;
-        locs.set(leak(key), v.span());
+        locs.set(key, v.span());
         let b = v.get_ref().as_bool();
         if b.is_none() {
             diags.push(self.type_error(key, v, "true 或 false", "true or false"));
@@ -192,9 +207,14 @@ impl<'a, 'i> Table<'a, 'i> {
         b
     }
 
-    pub fn date(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<NaiveDate> {
+    pub fn date(
+        &self,
+        key: &'static str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Option<NaiveDate> {
         let v = self.get(key)?;
-        locs.set(leak(key), v.span());
+        locs.set(key, v.span());
         match value_date(v) {
             Some(d) => Some(d),
             None => {
@@ -209,9 +229,14 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
-    pub fn decimal(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<Decimal> {
+    pub fn decimal(
+        &self,
+        key: &'static str,
+        locs: &mut Locs,
+        diags: &mut Diagnostics,
+    ) -> Option<Decimal> {
         let v = self.get(key)?;
-        locs.set(leak(key), v.span());
+        locs.set(key, v.span());
         match value_decimal(self.src, v) {
             Some(d) => Some(d),
             None => {
@@ -221,9 +246,9 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
-    pub fn u32(&self, key: &str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
+    pub fn u32(&self, key: &'static str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
         let v = self.get(key)?;
-        locs.set(leak(key), v.span());
+        locs.set(key, v.span());
         match v
             .get_ref()
             .as_integer()
@@ -240,14 +265,14 @@ impl<'a, 'i> Table<'a, 'i> {
     /// An array of strings, each with its value (for its place, should it be wrong).
     pub fn strings(
         &self,
-        key: &str,
+        key: &'static str,
         locs: &mut Locs,
         diags: &mut Diagnostics,
     ) -> Vec<(String, &'a Value<'i>)> {
         let Some(v) = self.get(key) else {
             return Vec::new();
         };
-        locs.set(leak(key), v.span());
+        locs.set(key, v.span());
         let Some(arr) = v.get_ref().as_array() else {
             diags.push(self.type_error(key, v, "字符串数组", "an array of strings"));
             return Vec::new();
@@ -270,7 +295,7 @@ impl<'a, 'i> Table<'a, 'i> {
                 self.src,
                 t,
                 v.span(),
-                &if self.name.starts_with('[') {
+                if self.name.starts_with('[') {
                     format!("[{}.{key}]", self.name.trim_matches(['[', ']']))
                 } else {
                     // The root table is named by its file; its sub-tables by their key alone.
@@ -285,7 +310,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// An array of tables (`[[key]]`), each as a `Table`.
-    pub fn tables(&self, key: &str, name: &str, diags: &mut Diagnostics) -> Vec<Table<'a, 'i>> {
+    pub fn tables(&self, key: &str, name: &'a str, diags: &mut Diagnostics) -> Vec<Table<'a, 'i>> {
         let Some(v) = self.get(key) else {
             return Vec::new();
         };
@@ -302,11 +327,6 @@ impl<'a, 'i> Table<'a, 'i> {
         }
         out
     }
-}
-
-/// Keys are a small fixed set of literals; this gives them the `'static` lifetime `Locs` stores.
-fn leak(key: &str) -> &'static str {
-    crate::workspace::keys::intern(key)
 }
 
 /// A bare TOML date (no time, no offset).
@@ -332,7 +352,12 @@ pub fn value_decimal(src: &Source, v: &Value<'_>) -> Option<Decimal> {
 }
 
 fn decimal_literal(text: &str) -> Option<Decimal> {
-    let clean: String = text.chars().filter(|c| *c != '_' && *c != '+').collect();
+    // Copied only when there is something to drop: most numbers have no `_` and no `+`.
+    let clean: Cow<'_, str> = if text.contains(['_', '+']) {
+        text.chars().filter(|c| *c != '_' && *c != '+').collect()
+    } else {
+        text.into()
+    };
     if clean.contains(['e', 'E', 'n', 'i']) {
         Decimal::from_scientific(&clean).ok()
     } else {
