@@ -41,7 +41,7 @@ pub struct ScanOptions {
 }
 
 /// The working-day calendar for a year: its own plan's, and the next year's where it has one
-/// (deadlines of December fall in January).
+/// (deadlines of December fall in January; the rest of that plan is not read).
 pub fn calendar_for(ws: &Workspace, year: i32, plan: &Plan) -> WorkCalendar {
     let mut cal = WorkCalendar::new().with_year(year, plan.calendar.as_ref());
     if ws
@@ -49,9 +49,9 @@ pub fn calendar_for(ws: &Workspace, year: i32, plan: &Plan) -> WorkCalendar {
         .join("indicators")
         .join((year + 1).to_string())
         .is_dir()
-        && let Ok(next) = ws.load_plan(year + 1)
+        && let Ok(next) = ws.load_calendar(year + 1)
     {
-        cal = cal.with_year(year + 1, next.plan.calendar.as_ref());
+        cal = cal.with_year(year + 1, next.as_ref());
     }
     cal
 }

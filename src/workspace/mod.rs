@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use crate::diag::{Diagnostic, Diagnostics, Text};
-use crate::model::{Plan, Settings};
+use crate::model::{Calendar, Plan, Settings};
 use source::Source;
 
 /// A usage or environment problem (exit code 2), as opposed to bad data (exit code 1), with its
@@ -136,6 +136,25 @@ impl Workspace {
     /// `Locs` point into them, until `Plan::forget_places`.
     pub fn load_plan(&self, year: i32) -> Result<LoadedPlan> {
         let mut diags = Diagnostics::new();
+        let (sources, decoded) = self.plan_sources(year, &mut diags)?;
+        let (plan, parsed) = plan::read(year, &sources, &self.settings, &mut diags);
+        Ok(LoadedPlan {
+            plan,
+            diags,
+            complete: decoded && parsed,
+        })
+    }
+
+    /// The calendar of `year`'s plan, as `load_plan` would read it, without reading the rest of
+    /// the plan (nor reporting its problems).
+    pub fn load_calendar(&self, year: i32) -> Result<Option<Calendar>> {
+        let (sources, _) = self.plan_sources(year, &mut Diagnostics::new())?;
+        Ok(plan::read_calendar(year, &sources))
+    }
+
+    /// The plan files of `year` in name order, and whether every one could be decoded (the
+    /// problem of each one that could not goes to `diags`).
+    fn plan_sources(&self, year: i32, diags: &mut Diagnostics) -> Result<(Vec<Arc<Source>>, bool)> {
         let dir = self.root.join("indicators").join(year.to_string());
         let mut sources = Vec::new();
         let mut decoded = true;
@@ -149,12 +168,7 @@ impl Workspace {
                 }
             }
         }
-        let (plan, parsed) = plan::read(year, &sources, &self.settings, &mut diags);
-        Ok(LoadedPlan {
-            plan,
-            diags,
-            complete: decoded && parsed,
-        })
+        Ok((sources, decoded))
     }
 
     /// The progress files of `year`, in name order.

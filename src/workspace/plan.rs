@@ -138,6 +138,26 @@ pub fn read(
     (plan, complete)
 }
 
+/// The calendar of a year's plan, the first `[calendar]` in name order as `read` takes it, without
+/// reading anything else: deadlines of December fall in January, and the next year's plan is
+/// read for its calendar alone. Its problems are reported when that year is checked.
+pub fn read_calendar(year: i32, files: &[Arc<Source>]) -> Option<Calendar> {
+    let mut ignored = Diagnostics::new();
+    // A file can define the table only with its key in the text, or with the key spelled with an
+    // escape (`"\u0063alendar" = …`), which takes a backslash: others need not be parsed.
+    let may_define = |src: &Source| src.text.contains("calendar") || src.text.contains('\\');
+    for src in files.iter().filter(|src| may_define(src)) {
+        let Ok(doc) = toml_reader::parse(src) else {
+            continue;
+        };
+        let top = Table::new(src, doc.get_ref(), 0..0, &src.path);
+        if let Some(cal) = top.table("calendar", &mut ignored) {
+            return Some(calendar(&cal, year, &mut ignored));
+        }
+    }
+    None
+}
+
 /// What one plan file adds to the plan, in the file's order, and its problems.
 #[derive(Default)]
 struct FilePlan {
@@ -1048,6 +1068,45 @@ mod tests {
                 .iter()
                 .all(|d| d.message.en.contains("indicators/2014/a.toml:1"))
         );
+    }
+
+    #[test]
+    fn the_calendar_alone_is_the_plans_calendar() {
+        let holidays =
+            |cal: Option<Calendar>| cal.map(|c| c.holidays.into_iter().collect::<Vec<_>>());
+        let cases = [
+            // The first definition in name order, as `read` takes it.
+            vec![
+                ("a.toml", indicators("A", 1)),
+                (
+                    "b.toml",
+                    "[calendar]\nholidays = [2014-05-01]\n".to_string(),
+                ),
+                (
+                    "c.toml",
+                    "[calendar]\nholidays = [2014-10-01]\n".to_string(),
+                ),
+            ],
+            // A key spelled with an escape, after a file that does not parse and one whose
+            // `calendar` is no table.
+            vec![
+                ("a.toml", "[calendar\n".to_string()),
+                ("b.toml", "calendar = 5\n".to_string()),
+                (
+                    "c.toml",
+                    "[\"\\u0063alendar\"]\nholidays = [2014-10-01]\n".to_string(),
+                ),
+            ],
+            vec![("a.toml", indicators("A", 1))],
+        ];
+        let day = |m, d| NaiveDate::from_ymd_opt(2014, m, d).unwrap();
+        let expected = [Some(vec![day(5, 1)]), Some(vec![day(10, 1)]), None];
+        for (case, expected) in cases.into_iter().zip(expected) {
+            let files: Vec<_> = case.into_iter().map(|(n, t)| plan_file(n, t)).collect();
+            let (plan, _) = read(2014, &files, &Settings::default(), &mut Diagnostics::new());
+            assert_eq!(holidays(plan.calendar), expected);
+            assert_eq!(holidays(read_calendar(2014, &files)), expected);
+        }
     }
 
     #[test]
