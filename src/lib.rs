@@ -4,6 +4,8 @@
 //! → `check` (rules → diagnostics) and `status` (pure computation, with `calendar`) → `render`
 //! (text out) → `cmd` (one file per command).
 
+#![deny(unsafe_code)]
+
 pub mod calendar;
 pub mod check;
 pub mod cli;

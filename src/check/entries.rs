@@ -5,6 +5,7 @@
 //! every file has been read. Valid entries are handed to the caller (the status fold).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::hash::BuildHasher;
 use std::path::{Component, Path};
 use std::str::FromStr;
@@ -29,6 +30,9 @@ pub struct Rules<'a> {
     /// Whether every plan file could be read; when not, records are not checked against the plan
     /// (its ids are partial), only the file's shape is.
     pub plan_complete: bool,
+    /// Whether valid entries are handed on (to a status fold, to `report add`); `check` alone
+    /// needs only the verdicts, and skips copying each entry's text.
+    pub hand_on: bool,
 }
 
 /// A record kept for the rules that compare records of one item.
@@ -69,17 +73,18 @@ impl History {
 /// the division (names are compared after NFC normalisation), and whether an evidence path exists.
 #[derive(Default)]
 struct Memo {
-    reporters: Vec<(String, bool)>,
+    /// By `short_key` of the name (a longer name is looked up every time).
+    reporters: HashMap<u128, bool, FixedState>,
     evidence: HashMap<String, bool, FixedState>,
-    /// Item ids seen in the file and their index: a file names few items, and this small map
-    /// stays in the cache where the plan's 10,000 ids do not.
-    items: HashMap<Box<str>, Option<usize>, FixedState>,
+    /// Item ids seen in the file (by `short_key`) and their index: a file names few items, and
+    /// this small map stays in the cache where the plan's 10,000 ids do not.
+    items: HashMap<u128, Option<usize>, FixedState>,
     /// By item index: 0 not asked yet, 1 led by the file's division (or a former lead), 2 not.
     led: Vec<u8>,
     /// The last day a year's entries may be filed (31 March of the next year).
     filed_limit: Option<Option<NaiveDate>>,
-    /// The last dates parsed, as text.
-    dates: [([u8; 10], NaiveDate); 8],
+    /// The last dates parsed, by their text (as one number, for a quick comparison).
+    dates: [(u128, NaiveDate); 8],
     /// Where the next date parsed goes in `dates`.
     next_date: usize,
 }
@@ -89,12 +94,15 @@ impl Memo {
     const CAP: usize = 64;
 
     fn item(&mut self, plan: &Plan, id: &str) -> Option<usize> {
-        if let Some(index) = self.items.get(id) {
+        let Some(key) = short_key(id) else {
+            return plan.item(id);
+        };
+        if let Some(index) = self.items.get(&key) {
             return *index;
         }
         let index = plan.item(id);
         if self.items.len() < Self::CAP * 64 {
-            self.items.insert(id.into(), index);
+            self.items.insert(key, index);
         }
         index
     }
@@ -116,24 +124,31 @@ impl Memo {
     /// `parse_date`, remembering the last eight dates: neighbouring records mostly have the
     /// same few dates and filing dates.
     fn date(&mut self, s: &str) -> Option<NaiveDate> {
-        if let Some((_, d)) = self.dates.iter().find(|(text, _)| text == s.as_bytes()) {
+        // No text gives the key 0 that the empty slots have.
+        let key = short_key(s).filter(|_| s.len() == 10);
+        if let Some(key) = key
+            && let Some((_, d)) = self.dates.iter().find(|(k, _)| *k == key)
+        {
             return Some(*d);
         }
         let d = parse_date(s)?;
-        if let Ok(text) = s.as_bytes().try_into() {
-            self.dates[self.next_date] = (text, d);
+        if let Some(key) = key {
+            self.dates[self.next_date] = (key, d);
             self.next_date = (self.next_date + 1) % self.dates.len();
         }
         Some(d)
     }
 
     fn may_have_reported(&mut self, plan: &Plan, div: &Division, reporter: &str) -> bool {
-        if let Some((_, ok)) = self.reporters.iter().find(|(r, _)| r == reporter) {
+        let Some(key) = short_key(reporter) else {
+            return plan.may_have_reported(div, reporter);
+        };
+        if let Some(ok) = self.reporters.get(&key) {
             return *ok;
         }
         let ok = plan.may_have_reported(div, reporter);
         if self.reporters.len() < Self::CAP {
-            self.reporters.push((reporter.to_string(), ok));
+            self.reporters.insert(key, ok);
         }
         ok
     }
@@ -148,6 +163,19 @@ impl Memo {
         }
         ok
     }
+}
+
+/// A text of at most 15 bytes as one number (its bytes, then its length), which the memo's maps
+/// hash and compare without following a pointer; a longer text has none.
+fn short_key(s: &str) -> Option<u128> {
+    let bytes = s.as_bytes();
+    let mut wide = [0u8; 16];
+    wide.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    if bytes.len() == 16 {
+        return None;
+    }
+    wide[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(wide))
 }
 
 /// Validates every record of one progress file and calls `accept` with each valid entry.
@@ -211,8 +239,7 @@ pub fn scan_file(
     }
     // Duplicates: a record whose fields equal an earlier record's, found by a hash of its fields.
     let mut seen: HashMap<u64, usize, FixedState> =
-        HashMap::with_capacity_and_hasher(src.lines(), FixedState::default());
-    let mut joined: Vec<u8> = Vec::new();
+        HashMap::with_capacity_and_hasher(src.text.len() / 64, FixedState::default());
     let mut memo = Memo::default();
     // One entry, refilled for every record, so that a valid record costs no allocation.
     let mut entry = Entry {
@@ -228,7 +255,7 @@ pub fn scan_file(
     let header = entries::read(src, diags, |header, rec, diags| {
         let Some(div) = div else { return };
         let mut problems = Diagnostics::new();
-        let index = record(
+        let valid = record(
             rules,
             src,
             div,
@@ -236,21 +263,22 @@ pub fn scan_file(
             rec,
             &mut memo,
             &mut problems,
-            &mut entry,
+            rules.hand_on.then_some(&mut entry),
         );
         diags.extend(problems);
-        let Some(index) = index else {
+        let Some(Valid { index, date, value }) = valid else {
             return;
         };
-        // The fields in one buffer, each followed by 0xFF (a byte UTF-8 never has): one hash of
-        // one slice instead of fourteen small writes.
-        joined.clear();
-        for field in rec.fields {
-            joined.extend_from_slice(field.as_bytes());
-            joined.push(0xff);
-        }
-        let key = FixedState::default().hash_one(&joined[..]);
-        if let Some(first) = seen.get(&key) {
+        let key = FixedState::default().hash_one(rec.canonical.as_bytes());
+        // One probe of the map, whether the record is new or not.
+        let first = match seen.entry(key) {
+            Occupied(first) => Some(*first.get()),
+            Vacant(slot) => {
+                slot.insert(rec.line);
+                None
+            }
+        };
+        if let Some(first) = first {
             diags.push(
                 Diagnostic::warning(
                     "duplicate-entry",
@@ -266,17 +294,15 @@ pub fn scan_file(
                     "most likely left by a union merge. Entries are never removed: a `latest` item is not affected; a `sum` item counts it twice, so add a correcting entry with the negative amount",
                 )),
             );
-        } else {
-            seen.insert(key, rec.line);
         }
         let item = &plan.items[index];
         let bounded_sum =
             item.measure == Measure::Sum && (item.min.is_some() || item.max.is_some());
-        if let Some(value) = entry.value
+        if let Some(value) = value
             && (item.kind == Kind::Task || bounded_sum)
         {
             history.marks.entry(index).or_default().push(Mark {
-                date: entry.date,
+                date,
                 file,
                 line: rec.line as u32,
                 offset: rec.offset as u32,
@@ -284,7 +310,9 @@ pub fn scan_file(
                 value,
             });
         }
-        accept(index, &entry);
+        if rules.hand_on {
+            accept(index, &entry);
+        }
     });
     if let Some(h) = &header
         && !h.has(FILED)
@@ -363,14 +391,13 @@ fn date_help(s: &str) -> Text {
 
 /// Whether `s` is a value of the accepted shape `^-?[0-9]+(\.[0-9]+)?$`.
 pub fn valid_number(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
+    let int = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    match &digits[int..] {
+        [] => int > 0,
+        [b'.', frac @ ..] => int > 0 && !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
 }
 
 /// Help for a value of the wrong shape: the accepted form of what was meant.
@@ -415,8 +442,15 @@ fn err(code: &'static str, src: &Source, place: Place, zh: String, en: String) -
     Diagnostic::error(code, &src.path, Some(place), Text::new(zh, en))
 }
 
-/// Validates one record into `diags` (which starts empty); when it has no error, fills `entry` with
-/// it and returns its item's index.
+/// What a valid record gives the rules that compare records.
+struct Valid {
+    index: usize,
+    date: NaiveDate,
+    value: Option<Decimal>,
+}
+
+/// Validates one record into `diags` (which starts empty); when it has no error, fills `entry` (if
+/// asked) with it and returns what the rules across records need.
 #[allow(clippy::too_many_arguments)]
 fn record(
     rules: &Rules<'_>,
@@ -426,8 +460,8 @@ fn record(
     rec: &RawRecord<'_>,
     memo: &mut Memo,
     diags: &mut Diagnostics,
-    entry: &mut Entry,
-) -> Option<usize> {
+    entry: Option<&mut Entry>,
+) -> Option<Valid> {
     use crate::workspace::entries::{DATE, EVIDENCE, ITEM, NOTE, REPORTER, VALUE};
     let plan = rules.plan;
     let year = plan.year;
@@ -796,8 +830,14 @@ fn record(
     if diags.has_errors() {
         return None;
     }
-    let (date, index) = (date?, item_index?);
-    entry.date = date;
+    let valid = Valid {
+        index: item_index?,
+        date: date?,
+        value,
+    };
+    let Some(entry) = entry else {
+        return Some(valid);
+    };
     for (field, text) in [
         (&mut entry.item, f[ITEM]),
         (&mut entry.note, note),
@@ -807,17 +847,22 @@ fn record(
         field.clear();
         field.push_str(text);
     }
+    entry.date = valid.date;
     entry.value = value;
     entry.filed = filed;
     entry.line = rec.line;
-    Some(index)
+    Some(valid)
 }
 
 /// The first control character of a note: newline and tab are allowed, a carriage return only as
 /// part of a CRLF line end.
 fn control_char(note: &str) -> Option<char> {
     // Control characters are below U+0020, U+007F, or U+0080–U+009F (UTF-8 lead byte 0xC2).
-    if !note.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+    // Folded without stopping early, so that the compiler checks many bytes at a time.
+    if !note
+        .bytes()
+        .fold(false, |any, b| any | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
+    {
         return None;
     }
     let mut chars = note.chars().peekable();

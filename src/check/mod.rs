@@ -79,6 +79,7 @@ pub fn scan_year(
         today: opts.today,
         refuse_future: opts.refuse_future,
         plan_complete,
+        hand_on: !dates.is_empty(),
     };
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())

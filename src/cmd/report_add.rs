@@ -294,6 +294,7 @@ fn rules_for<'a>(ctx: &'a Context, plan: &'a Plan, refuse_future: bool) -> rules
         today: ctx.today,
         refuse_future,
         plan_complete: true,
+        hand_on: true,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct RawRecord<'r> {
     pub line: usize,
     pub offset: usize,
     pub fields: [&'r str; 7],
+    /// The record's fields, in the file's column order, as the shortest CSV that writes them: for
+    /// a record without quotes, its text. Two records of a file are equal when these are.
+    pub canonical: &'r str,
 }
 
 /// A git conflict marker line, if `line` is one.
@@ -90,64 +93,41 @@ pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// The most physical fields a record keeps (a header has at most the seven columns, so a record
+/// with more is a `field-count` error, which needs only their number).
+const MAX_FIELDS: usize = COLUMNS.len() + 1;
+
 /// Reads `src`, reporting file-level and CSV-level problems, and calls `f` for every well-formed
 /// record. Returns the header when there is a usable one.
+///
+/// Records are read as the `csv` crate reads them (RFC 4180 quoting; `\n`, `\r\n` or a lone `\r`
+/// ends a record; blank lines are skipped). Nearly every record is a line without quotes, which
+/// is split at its commas here, its fields sliced from the text; a record with a quote (or any
+/// record of a file with a lone `\r`) is read by `csv_core`.
 pub fn read(
     src: &Source,
     diags: &mut Diagnostics,
     mut f: impl FnMut(&Header, &RawRecord<'_>, &mut Diagnostics),
 ) -> Option<Header> {
     let text = src.text.as_str();
+    let bytes = text.as_bytes();
     // Conflict markers first: their lines are reported once and skipped as records.
     let mut markers = Vec::new();
     for d in conflict_markers(src) {
         markers.extend(d.line());
         diags.push(d);
     }
-
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rec = csv::ByteRecord::new();
+    let mut records = Records::new(text);
     let mut header: Option<Header> = None;
     let mut saw_header_line = false;
     // The column of each field, by its position in the header.
     let mut column_of: Vec<Option<usize>> = Vec::new();
-    let mut line = 1;
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(1, |p| p.line() as usize);
-                diags.push(Diagnostic::error(
-                    "csv-syntax",
-                    &src.path,
-                    Some(src.line_place(line.min(src.line_of(text.len())).max(1))),
-                    Text::new(format!("CSV 格式错误：{e}"), format!("malformed CSV: {e}")),
-                ));
-                break;
-            }
-        }
-        // The reader's position of a record starts at the end of the previous one: after the `\r`
-        // of a CRLF, before any blank lines. The record itself starts after those line ends, and
-        // its line is counted here, from the text, so blank lines and CRLF count as they should.
-        let mut offset = rec.position().map_or(0, |p| p.byte() as usize);
-        while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
-            offset += 1;
-        }
-        line = src.line_from(line, offset.min(text.len()));
-        if markers.binary_search(&line).is_ok() {
+    while let Some(rec) = records.next() {
+        let (offset, rec_line, count) = (rec.offset, rec.line, rec.count);
+        if markers.binary_search(&rec_line).is_ok() {
             continue;
         }
-        let end = (rdr.position().byte() as usize).min(text.len());
-        // A quoted field still open at the end of the file can only be in its last record; every
-        // record starts outside quotes, so the scan starts at this record's first byte.
-        if end >= text.len()
-            && let Some(q) = text.get(offset..).and_then(unclosed_quote)
-        {
-            let q = offset + q;
+        if let Some(q) = rec.unclosed {
             saw_header_line = true;
             diags.push(
                 Diagnostic::error(
@@ -166,18 +146,14 @@ pub fn read(
             );
             continue;
         }
-        let fields = Fields::new(text, offset, end, &rec);
+        let fields = rec.fields();
         // A line of nothing but spaces or tabs is a blank line too.
-        if fields.len() == 1
-            && fields.get(0).trim().is_empty()
-            && text.as_bytes().get(offset) != Some(&b'"')
-        {
+        if count == 1 && fields[0].trim().is_empty() && bytes.get(offset) != Some(&b'"') {
             continue;
         }
         if !saw_header_line {
             saw_header_line = true;
-            let names: Vec<&str> = (0..fields.len()).map(|i| fields.get(i)).collect();
-            header = read_header(src, line, offset, &names, diags);
+            header = read_header(src, rec_line, offset, fields, diags);
             let h = header.as_ref()?;
             column_of = vec![None; h.len];
             for (col, p) in h.pos.iter().enumerate() {
@@ -188,17 +164,16 @@ pub fn read(
             continue;
         }
         let h = header.as_ref()?;
-        if fields.len() != h.len {
+        if count != h.len {
             diags.push(
                 Diagnostic::error(
                     "field-count",
                     &src.path,
-                    Some(src.line_place(line)),
+                    Some(src.line_place(rec_line)),
                     Text::new(
-                        format!("该行有 {} 个字段，表头有 {} 列", fields.len(), h.len),
+                        format!("该行有 {count} 个字段，表头有 {} 列", h.len),
                         format!(
-                            "this record has {} fields, the header has {} columns",
-                            fields.len(),
+                            "this record has {count} fields, the header has {} columns",
                             h.len
                         ),
                     ),
@@ -211,17 +186,19 @@ pub fn read(
             continue;
         }
         let mut by_col = [""; 7];
-        fields.each(|i, field| {
-            if let Some(col) = column_of.get(i).copied().flatten() {
-                by_col[col] = field;
+        for (field, col) in fields.iter().zip(&column_of) {
+            if let Some(col) = col {
+                by_col[*col] = field;
             }
-        });
+        }
+        let canonical = rec.canonical;
         f(
             h,
             &RawRecord {
-                line,
+                line: rec_line,
                 offset,
                 fields: by_col,
+                canonical,
             },
             diags,
         );
@@ -246,64 +223,323 @@ pub fn read(
     header
 }
 
-/// The fields of one record as text. Where no field was quoted (the usual case) the record's
-/// bytes are its fields and commas, so each field is a slice of the already validated text;
-/// otherwise the reader's unquoted copy is checked as UTF-8 (it always is: quotes and commas are
-/// ASCII).
-struct Fields<'t, 'r> {
+/// The records of a CSV text, one after the other, as the `csv` crate reads them (RFC 4180
+/// quoting; `\n`, `\r\n` or a lone `\r` ends a record; blank lines are skipped). Nearly every
+/// record is a line without quotes, which is split at its commas here, its fields sliced from the
+/// text; a record with a quote (or any record of a text with a lone `\r`) is read by `csv_core`.
+struct Records<'t> {
     text: &'t str,
-    /// Where the record starts in `text`, when its fields are verbatim there.
-    verbatim: Option<usize>,
-    rec: &'r csv::ByteRecord,
+    /// Whether a `\r` ends a record without a `\n` somewhere: `csv_core` reads every record then.
+    lone_cr: bool,
+    events: Events<'t>,
+    /// Made at the first quoted record: building its state machine costs more than splitting a
+    /// few hundred plain records.
+    quoted: Option<Quoted>,
+    /// The canonical text of the last quoted record.
+    canonical: String,
+    spans: [(usize, usize); MAX_FIELDS],
+    pos: usize,
+    line: usize,
 }
 
-impl<'t, 'r> Fields<'t, 'r> {
-    fn new(text: &'t str, offset: usize, end: usize, rec: &'r csv::ByteRecord) -> Self {
-        let mut raw = end.max(offset);
-        while raw > offset && matches!(text.as_bytes()[raw - 1], b'\r' | b'\n') {
-            raw -= 1;
-        }
-        // Unquoting only ever removes bytes, so equal lengths mean nothing was unquoted.
-        let verbatim =
-            (rec.as_slice().len() + rec.len().saturating_sub(1) == raw - offset).then_some(offset);
-        Fields {
+/// One record of `Records`.
+struct Record<'r> {
+    /// Where it starts: byte offset and 1-based line.
+    offset: usize,
+    line: usize,
+    /// Its physical fields, as many as fit, and how many there are.
+    phys: [&'r str; MAX_FIELDS],
+    count: usize,
+    /// The fields as the shortest CSV that writes them: a plain record's own text.
+    canonical: &'r str,
+    /// Where a quote opens that is never closed (the record then runs to the end of the text
+    /// and has no fields).
+    unclosed: Option<usize>,
+}
+
+impl Record<'_> {
+    fn fields(&self) -> &[&str] {
+        &self.phys[..self.count.min(MAX_FIELDS)]
+    }
+}
+
+impl<'t> Records<'t> {
+    fn new(text: &'t str) -> Self {
+        let bytes = text.as_bytes();
+        Records {
             text,
-            verbatim,
-            rec,
+            lone_cr: memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')),
+            events: Events::new(bytes),
+            quoted: None,
+            canonical: String::new(),
+            spans: [(0, 0); MAX_FIELDS],
+            pos: 0,
+            line: 1,
         }
     }
 
-    fn len(&self) -> usize {
-        self.rec.len()
-    }
-
-    /// Every field in order, without looking each one up.
-    fn each(&self, mut f: impl FnMut(usize, &'r str))
-    where
-        't: 'r,
-    {
-        let mut at = self.verbatim;
-        for (i, bytes) in self.rec.iter().enumerate() {
-            let sliced = at.and_then(|start| self.text.get(start..start + bytes.len()));
-            f(
-                i,
-                sliced.unwrap_or_else(|| std::str::from_utf8(bytes).unwrap_or_default()),
-            );
-            at = at.map(|start| start + bytes.len() + 1);
-        }
-    }
-
-    fn get(&self, i: usize) -> &'r str
-    where
-        't: 'r,
-    {
-        let range = self.rec.range(i).unwrap_or_default();
-        if let Some(at) = self.verbatim
-            && let Some(s) = self.text.get(at + range.start + i..at + range.end + i)
+    fn next(&mut self) -> Option<Record<'_>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        // Line ends between records (blank lines, the `\n` of a CRLF that ended a quoted record).
+        while let Some(&b) = bytes.get(self.pos)
+            && (b == b'\n' || b == b'\r')
         {
-            return s;
+            self.line += usize::from(b == b'\n');
+            self.pos += 1;
         }
-        std::str::from_utf8(&self.rec.as_slice()[range]).unwrap_or_default()
+        if self.pos >= bytes.len() {
+            return None;
+        }
+        let (offset, line) = (self.pos, self.line);
+        let mut phys = [""; MAX_FIELDS];
+        let plain = if self.lone_cr {
+            None
+        } else {
+            self.events.split(bytes, offset, &mut self.spans)
+        };
+        if let Some((count, end, next)) = plain {
+            for (field, &(a, b)) in phys.iter_mut().zip(&self.spans[..count.min(MAX_FIELDS)]) {
+                *field = text.get(a..b).unwrap_or_default();
+            }
+            self.pos = next;
+            self.line += usize::from(bytes.get(next.wrapping_sub(1)) == Some(&b'\n'));
+            return Some(Record {
+                offset,
+                line,
+                phys,
+                count,
+                canonical: text.get(offset..end).unwrap_or_default(),
+                unclosed: None,
+            });
+        }
+        let quoted = self.quoted.get_or_insert_with(Quoted::new);
+        self.pos = offset + quoted.read(&bytes[offset..]);
+        self.line += memchr::memchr_iter(b'\n', &bytes[offset..self.pos]).count();
+        // A quoted field still open at the end of the text can only be in its last record;
+        // every record starts outside quotes, so the scan starts at this record's first byte.
+        let unclosed = if self.pos >= bytes.len() {
+            text.get(offset..)
+                .and_then(unclosed_quote)
+                .map(|q| offset + q)
+        } else {
+            None
+        };
+        let count = if unclosed.is_some() {
+            0
+        } else {
+            quoted.fields(&mut phys)
+        };
+        self.canonical.clear();
+        for (i, field) in phys[..count.min(MAX_FIELDS)].iter().enumerate() {
+            if i > 0 {
+                self.canonical.push(',');
+            }
+            write_field(&mut self.canonical, field);
+        }
+        Some(Record {
+            offset,
+            line,
+            phys,
+            count,
+            canonical: &self.canonical,
+            unclosed,
+        })
+    }
+}
+
+/// The commas, line feeds and quotes of a text, found one after the other, eight bytes at a time:
+/// each eight-byte word of the text is compared with the three bytes at once, and the positions
+/// of a word's matches are taken from the bits of the comparison.
+struct Events<'t> {
+    bytes: &'t [u8],
+    /// Where the current word starts.
+    word: usize,
+    /// The matches of the current word not yet handed out: bit 7 of each matching byte.
+    mask: u64,
+}
+
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// Bit 7 set in each byte of `word` that is `b`, and no other bit (the sum cannot carry from
+/// one byte into the next, so there are no false matches).
+fn bytes_equal(word: u64, b: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(b));
+    !(((x & !HIGH) + !HIGH) | x) & HIGH
+}
+
+fn matches(word: u64) -> u64 {
+    bytes_equal(word, b',') | bytes_equal(word, b'\n') | bytes_equal(word, b'"')
+}
+
+impl<'t> Events<'t> {
+    fn new(bytes: &'t [u8]) -> Self {
+        let mut events = Events {
+            bytes,
+            word: 0,
+            mask: 0,
+        };
+        events.load(0);
+        events
+    }
+
+    /// Makes the word that starts at `at` the current one (the last one may be short).
+    fn load(&mut self, at: usize) {
+        self.word = at;
+        let rest = self.bytes.get(at..).unwrap_or_default();
+        self.mask = match rest.first_chunk::<8>() {
+            Some(word) => matches(u64::from_le_bytes(*word)),
+            None => {
+                let mut word = [0u8; 8];
+                word[..rest.len()].copy_from_slice(rest);
+                // The zero padding matches none of the three bytes.
+                matches(u64::from_le_bytes(word))
+            }
+        };
+    }
+
+    /// The next comma, line feed or quote at or after `from`.
+    fn next_from(&mut self, from: usize) -> Option<usize> {
+        if from < self.word || from >= self.word + 8 {
+            // After a record read by `csv_core`: start again at the word that holds `from`.
+            self.load(from - from % 8);
+        }
+        // Matches before `from` were handed out already, or lie in a record read otherwise.
+        let skip = from - self.word;
+        self.mask &= !0u64 << (skip * 8);
+        loop {
+            if self.mask != 0 {
+                let i = self.word + (self.mask.trailing_zeros() / 8) as usize;
+                self.mask &= self.mask - 1;
+                return Some(i);
+            }
+            if self.word + 8 >= self.bytes.len() {
+                return None;
+            }
+            self.load(self.word + 8);
+        }
+    }
+
+    /// Splits the record that starts at `start` at its commas when it has no quote: the byte
+    /// range of each field goes in `spans` (as many as fit), and the number of fields, where the
+    /// record's text ends (before its line end) and where the next record starts are returned.
+    /// The caller knows that every `\r` of the text ends a CRLF.
+    fn split(
+        &mut self,
+        bytes: &[u8],
+        start: usize,
+        spans: &mut [(usize, usize); MAX_FIELDS],
+    ) -> Option<(usize, usize, usize)> {
+        let mut n = 0;
+        let mut field = start;
+        let mut put = |n: usize, span: (usize, usize)| {
+            if let Some(slot) = spans.get_mut(n) {
+                *slot = span;
+            }
+        };
+        while let Some(i) = self.next_from(field) {
+            match bytes[i] {
+                b',' => {
+                    put(n, (field, i));
+                    n += 1;
+                    field = i + 1;
+                }
+                b'\n' => {
+                    let end = if i > field && bytes[i - 1] == b'\r' {
+                        i - 1
+                    } else {
+                        i
+                    };
+                    put(n, (field, end));
+                    return Some((n + 1, end, i + 1));
+                }
+                _ => return None,
+            }
+        }
+        put(n, (field, bytes.len()));
+        Some((n + 1, bytes.len(), bytes.len()))
+    }
+}
+
+/// Writes one field as CSV: quoted only when it must be.
+fn write_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// A record read by `csv_core`: the fields unquoted into one buffer, and where each ends.
+struct Quoted {
+    reader: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    fields: usize,
+}
+
+impl Quoted {
+    fn new() -> Quoted {
+        // `Reader::default()` would not build the reader's state machine: `new` does.
+        let mut reader = csv_core::Reader::new();
+        // The reader drops a byte-order mark at the start of its first input, which here is a
+        // record in the middle of the text (`Source` has dropped the file's own mark already):
+        // a blank line read first makes the mark an ordinary character, as for a plain record.
+        let _ = reader.read_record(b"\n", &mut [0; 1], &mut [0; 1]);
+        Quoted {
+            reader,
+            out: Vec::new(),
+            ends: Vec::new(),
+            fields: 0,
+        }
+    }
+
+    /// Reads the record at the start of `input` (which starts outside quotes), returning how many
+    /// bytes it took: the whole of `input` when a quote is never closed.
+    fn read(&mut self, input: &[u8]) -> usize {
+        use csv_core::ReadRecordResult as R;
+        // No reset between records: after a record the reader is at the start of the next one,
+        // and the first read is the only one that would strip a byte-order mark.
+        if self.out.is_empty() {
+            self.out = vec![0; 1024];
+            self.ends = vec![0; MAX_FIELDS];
+        }
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            // An empty input tells the reader that the text ends there.
+            let (res, i, o, e) = self.reader.read_record(
+                &input[nin..],
+                &mut self.out[nout..],
+                &mut self.ends[nend..],
+            );
+            (nin, nout, nend) = (nin + i, nout + o, nend + e);
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record | R::End => break,
+            }
+        }
+        self.fields = nend;
+        // A record takes at least one byte (it starts at one that is not a line end); the
+        // fallback keeps a reader that took none from looping.
+        if nin == 0 { input.len() } else { nin }
+    }
+
+    /// The fields of the record last read (as many as fit in `into`), and how many there are.
+    fn fields<'q>(&'q self, into: &mut [&'q str; MAX_FIELDS]) -> usize {
+        let mut start = 0;
+        for (i, &end) in self.ends[..self.fields].iter().enumerate() {
+            if let Some(field) = into.get_mut(i) {
+                // Unquoting removes only quotes from UTF-8 text, which leaves it UTF-8.
+                *field = std::str::from_utf8(&self.out[start..end]).unwrap_or_default();
+            }
+            start = end;
+        }
+        self.fields
     }
 }
 
@@ -550,6 +786,90 @@ mod tests {
             (list[0].code, list[0].line(), list[0].column()),
             ("csv-syntax", Some(2), Some(15))
         );
+    }
+
+    /// The fields of each record of `text` as the `csv` crate reads them (`…` past the eighth).
+    fn csv_crate(text: &str) -> Vec<Vec<String>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        rdr.byte_records()
+            .map(|r| {
+                let r = r.unwrap();
+                r.iter()
+                    .enumerate()
+                    .map(|(i, f)| match i < MAX_FIELDS {
+                        true => String::from_utf8(f.to_vec()).unwrap(),
+                        false => "…".into(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn ours(text: &str) -> Vec<Vec<String>> {
+        let mut records = Records::new(text);
+        let mut out = Vec::new();
+        while let Some(rec) = records.next() {
+            // An unclosed quote is reported instead of read; the `csv` crate reads it to the end.
+            if rec.unclosed.is_some() {
+                break;
+            }
+            // Past the eighth field only the number of fields is kept.
+            let mut fields: Vec<String> = rec.fields().iter().map(|f| f.to_string()).collect();
+            fields.resize(rec.count, "…".into());
+            out.push(fields);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn records_are_read_as_the_csv_crate_reads_them(
+            text in proptest::string::string_regex("[a,\"\n\r 中\u{feff}]{0,60}").unwrap()
+        ) {
+            // The `csv` crate drops a byte-order mark at the start; `Source` has done that.
+            let text = text.trim_start_matches('\u{feff}');
+            let theirs = csv_crate(text);
+            let unclosed = {
+                let mut records = Records::new(text);
+                let mut open = false;
+                while let Some(rec) = records.next() {
+                    open |= rec.unclosed.is_some();
+                }
+                open
+            };
+            let mine = ours(text);
+            if unclosed {
+                proptest::prop_assert_eq!(&mine[..], &theirs[..mine.len()]);
+            } else {
+                proptest::prop_assert_eq!(mine, theirs);
+            }
+        }
+
+        #[test]
+        fn a_record_starts_on_the_line_the_text_puts_it(
+            text in proptest::string::string_regex("[a,\"\n\r]{0,40}").unwrap()
+        ) {
+            let mut records = Records::new(&text);
+            while let Some(rec) = records.next() {
+                let before = &text[..rec.offset];
+                proptest::prop_assert_eq!(rec.line, before.matches('\n').count() + 1);
+                proptest::prop_assert!(!matches!(text.as_bytes()[rec.offset], b'\r' | b'\n'));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_and_quoted_records_have_one_canonical_text() {
+        let text = "a,b c,d\n\"a\",\"b c\",d\n\"a,1\",\"x\"\"y\",z\r\n";
+        let mut records = Records::new(text);
+        let mut seen = Vec::new();
+        while let Some(rec) = records.next() {
+            seen.push(rec.canonical.to_string());
+        }
+        assert_eq!(seen, ["a,b c,d", "a,b c,d", "\"a,1\",\"x\"\"y\",z"]);
     }
 
     #[test]
