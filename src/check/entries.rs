@@ -83,10 +83,14 @@ struct Memo {
     led: Vec<u8>,
     /// The last day a year's entries may be filed (31 March of the next year).
     filed_limit: Option<Option<NaiveDate>>,
-    /// The last dates parsed, by their text (as one number, for a quick comparison).
-    dates: [(u128, NaiveDate); 8],
-    /// Where the next date parsed goes in `dates`.
-    next_date: usize,
+    /// The dates of one year made so far, by `month * 32 + day`: reading the digits is quick,
+    /// making a `NaiveDate` (which checks the calendar) is not.
+    days: Vec<Option<NaiveDate>>,
+    /// The year of `days`.
+    days_year: i32,
+    /// The last text read as a date in each column (by `short_key`), and its date: neighbouring
+    /// records mostly have the same dates.
+    last_date: [(u128, Option<NaiveDate>); 7],
 }
 
 impl Memo {
@@ -121,22 +125,34 @@ impl Memo {
         self.led[index] == 1
     }
 
-    /// `parse_date`, remembering the last eight dates: neighbouring records mostly have the
-    /// same few dates and filing dates.
-    fn date(&mut self, s: &str) -> Option<NaiveDate> {
-        // No text gives the key 0 that the empty slots have.
-        let key = short_key(s).filter(|_| s.len() == 10);
-        if let Some(key) = key
-            && let Some((_, d)) = self.dates.iter().find(|(k, _)| *k == key)
-        {
-            return Some(*d);
+    /// `parse_date` of a value of column `col`, remembering the dates of the year last asked for.
+    fn date(&mut self, s: &str, col: usize) -> Option<NaiveDate> {
+        // The empty text has the key 0 of an unused slot, whose date is `None` as it should be.
+        let Some(key) = short_key(s).filter(|_| col < self.last_date.len()) else {
+            return self.day(s);
+        };
+        if self.last_date[col].0 != key {
+            self.last_date[col] = (key, self.day(s));
         }
-        let d = parse_date(s)?;
-        if let Some(key) = key {
-            self.dates[self.next_date] = (key, d);
-            self.next_date = (self.next_date + 1) % self.dates.len();
+        self.last_date[col].1
+    }
+
+    fn day(&mut self, s: &str) -> Option<NaiveDate> {
+        let (y, m, d) = date_digits(s)?;
+        let Some(slot) = (m < 13 && d < 32).then_some((m * 32 + d) as usize) else {
+            return NaiveDate::from_ymd_opt(y, m, d);
+        };
+        if self.days.is_empty() || self.days_year != y {
+            self.days.clear();
+            self.days.resize(13 * 32, None);
+            self.days_year = y;
         }
-        Some(d)
+        if let Some(date) = self.days[slot] {
+            return Some(date);
+        }
+        let date = NaiveDate::from_ymd_opt(y, m, d);
+        self.days[slot] = date;
+        date
     }
 
     fn may_have_reported(&mut self, plan: &Plan, div: &Division, reporter: &str) -> bool {
@@ -346,18 +362,25 @@ fn at(src: &Source, header: &Header, rec: &RawRecord<'_>, col: usize) -> Place {
 
 /// Parses a strict `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
-    if b.len() != 10
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || digits.iter().any(|&i| !b[i].is_ascii_digit())
-    {
+    let (y, m, d) = date_digits(s)?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Year, month and day of a text of the shape `YYYY-MM-DD`, not yet checked against the calendar.
+fn date_digits(s: &str) -> Option<(i32, u32, u32)> {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    // Each digit's value; a byte that is not a digit gives 10 or more.
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    let digits = [d(0), d(1), d(2), d(3), d(5), d(6), d(8), d(9)];
+    if b[4] != b'-' || b[7] != b'-' || digits.iter().fold(0, |max, &v| max.max(v)) > 9 {
         return None;
     }
-    let number =
-        |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = digits;
+    Some((
+        (y0 * 1000 + y1 * 100 + y2 * 10 + y3) as i32,
+        m0 * 10 + m1,
+        d0 * 10 + d1,
+    ))
 }
 
 /// Help for a date that is not `YYYY-MM-DD`, showing the ISO form of an Excel-style date.
@@ -468,7 +491,7 @@ fn record(
     let f = &rec.fields;
 
     // date
-    let date = match memo.date(f[DATE]) {
+    let date = match memo.date(f[DATE], DATE) {
         Some(d) => {
             if d.year() != year {
                 diags.push(
@@ -733,7 +756,7 @@ fn record(
     let filed = if !header.has(FILED) || f[FILED].is_empty() {
         None
     } else {
-        match memo.date(f[FILED]) {
+        match memo.date(f[FILED], FILED) {
             None => {
                 diags.push(
                     err(

@@ -146,14 +146,14 @@ pub fn read(
             );
             continue;
         }
-        let fields = rec.fields();
         // A line of nothing but spaces or tabs is a blank line too.
-        if count == 1 && fields[0].trim().is_empty() && bytes.get(offset) != Some(&b'"') {
+        if count == 1 && rec.field(0).trim().is_empty() && bytes.get(offset) != Some(&b'"') {
             continue;
         }
         if !saw_header_line {
             saw_header_line = true;
-            header = read_header(src, rec_line, offset, fields, diags);
+            let names: Vec<&str> = (0..count).map(|i| rec.field(i)).collect();
+            header = read_header(src, rec_line, offset, &names, diags);
             let h = header.as_ref()?;
             column_of = vec![None; h.len];
             for (col, p) in h.pos.iter().enumerate() {
@@ -186,9 +186,9 @@ pub fn read(
             continue;
         }
         let mut by_col = [""; 7];
-        for (field, col) in fields.iter().zip(&column_of) {
+        for (i, col) in column_of.iter().enumerate() {
             if let Some(col) = col {
-                by_col[*col] = field;
+                by_col[*col] = rec.field(i);
             }
         }
         let canonical = rec.canonical;
@@ -232,8 +232,7 @@ struct Records<'t> {
     /// Whether a `\r` ends a record without a `\n` somewhere: `csv_core` reads every record then.
     lone_cr: bool,
     events: Events<'t>,
-    /// Made at the first quoted record: building its state machine costs more than splitting a
-    /// few hundred plain records.
+    /// Taken at the first quoted record.
     quoted: Option<Quoted>,
     /// The canonical text of the last quoted record.
     canonical: String,
@@ -242,13 +241,23 @@ struct Records<'t> {
     line: usize,
 }
 
+impl Drop for Records<'_> {
+    fn drop(&mut self) {
+        if let Some(quoted) = self.quoted.take() {
+            quoted.give_back();
+        }
+    }
+}
+
 /// One record of `Records`.
 struct Record<'r> {
     /// Where it starts: byte offset and 1-based line.
     offset: usize,
     line: usize,
-    /// Its physical fields, as many as fit, and how many there are.
-    phys: [&'r str; MAX_FIELDS],
+    /// Its physical fields, as many as fit, as byte ranges of `base` (the text for a plain
+    /// record, the unquoted copy for a quoted one), and how many there are.
+    base: &'r str,
+    spans: &'r [(usize, usize)],
     count: usize,
     /// The fields as the shortest CSV that writes them: a plain record's own text.
     canonical: &'r str,
@@ -257,9 +266,13 @@ struct Record<'r> {
     unclosed: Option<usize>,
 }
 
-impl Record<'_> {
-    fn fields(&self) -> &[&str] {
-        &self.phys[..self.count.min(MAX_FIELDS)]
+impl<'r> Record<'r> {
+    /// The `i`-th physical field (empty past the ones kept).
+    fn field(&self, i: usize) -> &'r str {
+        self.spans
+            .get(i)
+            .and_then(|&(a, b)| self.base.get(a..b))
+            .unwrap_or_default()
     }
 }
 
@@ -292,28 +305,25 @@ impl<'t> Records<'t> {
             return None;
         }
         let (offset, line) = (self.pos, self.line);
-        let mut phys = [""; MAX_FIELDS];
         let plain = if self.lone_cr {
             None
         } else {
             self.events.split(bytes, offset, &mut self.spans)
         };
         if let Some((count, end, next)) = plain {
-            for (field, &(a, b)) in phys.iter_mut().zip(&self.spans[..count.min(MAX_FIELDS)]) {
-                *field = text.get(a..b).unwrap_or_default();
-            }
             self.pos = next;
             self.line += usize::from(bytes.get(next.wrapping_sub(1)) == Some(&b'\n'));
             return Some(Record {
                 offset,
                 line,
-                phys,
+                base: text,
+                spans: &self.spans[..count.min(MAX_FIELDS)],
                 count,
                 canonical: text.get(offset..end).unwrap_or_default(),
                 unclosed: None,
             });
         }
-        let quoted = self.quoted.get_or_insert_with(Quoted::new);
+        let quoted = self.quoted.get_or_insert_with(Quoted::take);
         self.pos = offset + quoted.read(&bytes[offset..]);
         self.line += memchr::memchr_iter(b'\n', &bytes[offset..self.pos]).count();
         // A quoted field still open at the end of the text can only be in its last record;
@@ -325,52 +335,58 @@ impl<'t> Records<'t> {
         } else {
             None
         };
-        let count = if unclosed.is_some() {
-            0
-        } else {
-            quoted.fields(&mut phys)
+        let count = if unclosed.is_some() { 0 } else { quoted.fields };
+        let mut start = 0;
+        for (span, &end) in self.spans.iter_mut().zip(&quoted.ends[..count]) {
+            *span = (start, end);
+            start = end;
+        }
+        // Unquoting removes only quotes from UTF-8 text, which leaves it UTF-8.
+        let used = quoted.ends[..count].last().copied().unwrap_or(0);
+        let base = std::str::from_utf8(&quoted.out[..used]).unwrap_or_default();
+        let record = Record {
+            offset,
+            line,
+            base,
+            spans: &self.spans[..count.min(MAX_FIELDS)],
+            count,
+            canonical: "",
+            unclosed,
         };
         self.canonical.clear();
-        for (i, field) in phys[..count.min(MAX_FIELDS)].iter().enumerate() {
+        for i in 0..count.min(MAX_FIELDS) {
             if i > 0 {
                 self.canonical.push(',');
             }
-            write_field(&mut self.canonical, field);
+            write_field(&mut self.canonical, record.field(i));
         }
         Some(Record {
-            offset,
-            line,
-            phys,
-            count,
             canonical: &self.canonical,
-            unclosed,
+            ..record
         })
     }
 }
 
-/// The commas, line feeds and quotes of a text, found one after the other, eight bytes at a time:
-/// each eight-byte word of the text is compared with the three bytes at once, and the positions
-/// of a word's matches are taken from the bits of the comparison.
+/// The commas, line feeds and quotes of a text, found one after the other, eight bytes at a time.
+/// The three are the only bytes below `-` (0x2D) that a progress file usually has (with the
+/// occasional space or bracket), so each eight-byte word is first asked at once whether it has
+/// any byte below `-`: most words (digits, dates, Chinese text) have none and are passed over.
 struct Events<'t> {
     bytes: &'t [u8],
     /// Where the current word starts.
     word: usize,
-    /// The matches of the current word not yet handed out: bit 7 of each matching byte.
+    /// The current word's bytes below `-` not yet looked at: bit 7 of each such byte (and
+    /// perhaps of a byte just above one, which the caller checks like the others).
     mask: u64,
 }
 
 const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
 
-/// Bit 7 set in each byte of `word` that is `b`, and no other bit (the sum cannot carry from
-/// one byte into the next, so there are no false matches).
-fn bytes_equal(word: u64, b: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(b));
-    !(((x & !HIGH) + !HIGH) | x) & HIGH
-}
-
-fn matches(word: u64) -> u64 {
-    bytes_equal(word, b',') | bytes_equal(word, b'\n') | bytes_equal(word, b'"')
+/// Bit 7 set in each byte of `word` below `-` (0x2D) — a byte of a multi-byte character never is
+/// — and possibly in a byte right above such a byte (the subtraction's borrow), never missing one.
+fn below_dash(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x2d) & !word & HIGH
 }
 
 impl<'t> Events<'t> {
@@ -389,12 +405,12 @@ impl<'t> Events<'t> {
         self.word = at;
         let rest = self.bytes.get(at..).unwrap_or_default();
         self.mask = match rest.first_chunk::<8>() {
-            Some(word) => matches(u64::from_le_bytes(*word)),
+            Some(word) => below_dash(u64::from_le_bytes(*word)),
             None => {
                 let mut word = [0u8; 8];
                 word[..rest.len()].copy_from_slice(rest);
-                // The zero padding matches none of the three bytes.
-                matches(u64::from_le_bytes(word))
+                // The zero padding is below `-` too, but past the end: `next_from` stops there.
+                below_dash(u64::from_le_bytes(word))
             }
         };
     }
@@ -409,10 +425,12 @@ impl<'t> Events<'t> {
         let skip = from - self.word;
         self.mask &= !0u64 << (skip * 8);
         loop {
-            if self.mask != 0 {
+            while self.mask != 0 {
                 let i = self.word + (self.mask.trailing_zeros() / 8) as usize;
                 self.mask &= self.mask - 1;
-                return Some(i);
+                if matches!(self.bytes.get(i), Some(b',' | b'\n' | b'"')) {
+                    return Some(i);
+                }
             }
             if self.word + 8 >= self.bytes.len() {
                 return None;
@@ -473,6 +491,10 @@ fn write_field(out: &mut String, field: &str) {
     }
 }
 
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Quoted>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A record read by `csv_core`: the fields unquoted into one buffer, and where each ends.
 struct Quoted {
     reader: csv_core::Reader,
@@ -482,19 +504,30 @@ struct Quoted {
 }
 
 impl Quoted {
-    fn new() -> Quoted {
-        // `Reader::default()` would not build the reader's state machine: `new` does.
-        let mut reader = csv_core::Reader::new();
-        // The reader drops a byte-order mark at the start of its first input, which here is a
-        // record in the middle of the text (`Source` has dropped the file's own mark already):
-        // a blank line read first makes the mark an ordinary character, as for a plain record.
-        let _ = reader.read_record(b"\n", &mut [0; 1], &mut [0; 1]);
-        Quoted {
-            reader,
-            out: Vec::new(),
-            ends: Vec::new(),
-            fields: 0,
-        }
+    /// The reader this thread used for an earlier text, or a new one: building one costs as much
+    /// as splitting a few hundred plain records.
+    fn take() -> Quoted {
+        let mut quoted = SPARE
+            .with_borrow_mut(Option::take)
+            .unwrap_or_else(|| Quoted {
+                // `Reader::default()` would not build the reader's state machine: `new` does.
+                reader: csv_core::Reader::new(),
+                out: Vec::new(),
+                ends: Vec::new(),
+                fields: 0,
+            });
+        // From the start (an earlier text may have ended inside quotes). The reader drops a
+        // byte-order mark at the start of its first input, which here is a record in the middle
+        // of the text (`Source` has dropped the file's own mark already): a blank line read first
+        // makes the mark an ordinary character, as for a plain record.
+        quoted.reader.reset();
+        let _ = quoted.reader.read_record(b"\n", &mut [0; 1], &mut [0; 1]);
+        quoted
+    }
+
+    /// Keeps the reader for this thread's next text.
+    fn give_back(self) {
+        SPARE.with_borrow_mut(|spare| *spare = Some(self));
     }
 
     /// Reads the record at the start of `input` (which starts outside quotes), returning how many
@@ -527,19 +560,6 @@ impl Quoted {
         // A record takes at least one byte (it starts at one that is not a line end); the
         // fallback keeps a reader that took none from looping.
         if nin == 0 { input.len() } else { nin }
-    }
-
-    /// The fields of the record last read (as many as fit in `into`), and how many there are.
-    fn fields<'q>(&'q self, into: &mut [&'q str; MAX_FIELDS]) -> usize {
-        let mut start = 0;
-        for (i, &end) in self.ends[..self.fields].iter().enumerate() {
-            if let Some(field) = into.get_mut(i) {
-                // Unquoting removes only quotes from UTF-8 text, which leaves it UTF-8.
-                *field = std::str::from_utf8(&self.out[start..end]).unwrap_or_default();
-            }
-            start = end;
-        }
-        self.fields
     }
 }
 
@@ -817,7 +837,9 @@ mod tests {
                 break;
             }
             // Past the eighth field only the number of fields is kept.
-            let mut fields: Vec<String> = rec.fields().iter().map(|f| f.to_string()).collect();
+            let mut fields: Vec<String> = (0..rec.count.min(MAX_FIELDS))
+                .map(|i| rec.field(i).to_string())
+                .collect();
             fields.resize(rec.count, "…".into());
             out.push(fields);
         }
@@ -827,7 +849,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn records_are_read_as_the_csv_crate_reads_them(
-            text in proptest::string::string_regex("[a,\"\n\r 中\u{feff}]{0,60}").unwrap()
+            text in proptest::string::string_regex("[a,\"\n\r 中\u{feff}\\-+!0-9\u{0}-\u{1f}]{0,60}").unwrap()
         ) {
             // The `csv` crate drops a byte-order mark at the start; `Source` has done that.
             let text = text.trim_start_matches('\u{feff}');
@@ -857,6 +879,18 @@ mod tests {
                 let before = &text[..rec.offset];
                 proptest::prop_assert_eq!(rec.line, before.matches('\n').count() + 1);
                 proptest::prop_assert!(!matches!(text.as_bytes()[rec.offset], b'\r' | b'\n'));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_byte_below_a_dash_is_flagged(word: u64) {
+            let flags = below_dash(word);
+            for (i, b) in word.to_le_bytes().into_iter().enumerate() {
+                if b < 0x2d {
+                    proptest::prop_assert!(flags & (0x80 << (8 * i)) != 0, "{word:#x}, byte {i}");
+                }
             }
         }
     }
