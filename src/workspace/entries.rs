@@ -93,10 +93,6 @@ pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The most physical fields a record keeps (a header has at most the seven columns, so a record
-/// with more is a `field-count` error, which needs only their number).
-const MAX_FIELDS: usize = COLUMNS.len() + 1;
-
 /// Reads `src`, reporting file-level and CSV-level problems, and calls `f` for every well-formed
 /// record. Returns the header when there is a usable one.
 ///
@@ -236,7 +232,8 @@ struct Records<'t> {
     quoted: Option<Quoted>,
     /// The canonical text of the last quoted record.
     canonical: String,
-    spans: [(usize, usize); MAX_FIELDS],
+    /// The fields of the record last read.
+    spans: Vec<(usize, usize)>,
     pos: usize,
     line: usize,
 }
@@ -285,7 +282,7 @@ impl<'t> Records<'t> {
             events: Events::new(bytes),
             quoted: None,
             canonical: String::new(),
-            spans: [(0, 0); MAX_FIELDS],
+            spans: Vec::with_capacity(COLUMNS.len()),
             pos: 0,
             line: 1,
         }
@@ -317,7 +314,7 @@ impl<'t> Records<'t> {
                 offset,
                 line,
                 base: text,
-                spans: &self.spans[..count.min(MAX_FIELDS)],
+                spans: &self.spans,
                 count,
                 canonical: text.get(offset..end).unwrap_or_default(),
                 unclosed: None,
@@ -336,9 +333,10 @@ impl<'t> Records<'t> {
             None
         };
         let count = if unclosed.is_some() { 0 } else { quoted.fields };
+        self.spans.clear();
         let mut start = 0;
-        for (span, &end) in self.spans.iter_mut().zip(&quoted.ends[..count]) {
-            *span = (start, end);
+        for &end in &quoted.ends[..count] {
+            self.spans.push((start, end));
             start = end;
         }
         // Unquoting removes only quotes from UTF-8 text, which leaves it UTF-8.
@@ -348,13 +346,13 @@ impl<'t> Records<'t> {
             offset,
             line,
             base,
-            spans: &self.spans[..count.min(MAX_FIELDS)],
+            spans: &self.spans,
             count,
             canonical: "",
             unclosed,
         };
         self.canonical.clear();
-        for i in 0..count.min(MAX_FIELDS) {
+        for i in 0..count {
             if i > 0 {
                 self.canonical.push(',');
             }
@@ -440,27 +438,21 @@ impl<'t> Events<'t> {
     }
 
     /// Splits the record that starts at `start` at its commas when it has no quote: the byte
-    /// range of each field goes in `spans` (as many as fit), and the number of fields, where the
+    /// range of each field goes in `spans`, and the number of fields, where the
     /// record's text ends (before its line end) and where the next record starts are returned.
     /// The caller knows that every `\r` of the text ends a CRLF.
     fn split(
         &mut self,
         bytes: &[u8],
         start: usize,
-        spans: &mut [(usize, usize); MAX_FIELDS],
+        spans: &mut Vec<(usize, usize)>,
     ) -> Option<(usize, usize, usize)> {
-        let mut n = 0;
+        spans.clear();
         let mut field = start;
-        let mut put = |n: usize, span: (usize, usize)| {
-            if let Some(slot) = spans.get_mut(n) {
-                *slot = span;
-            }
-        };
         while let Some(i) = self.next_from(field) {
             match bytes[i] {
                 b',' => {
-                    put(n, (field, i));
-                    n += 1;
+                    spans.push((field, i));
                     field = i + 1;
                 }
                 b'\n' => {
@@ -469,14 +461,14 @@ impl<'t> Events<'t> {
                     } else {
                         i
                     };
-                    put(n, (field, end));
-                    return Some((n + 1, end, i + 1));
+                    spans.push((field, end));
+                    return Some((spans.len(), end, i + 1));
                 }
                 _ => return None,
             }
         }
-        put(n, (field, bytes.len()));
-        Some((n + 1, bytes.len(), bytes.len()))
+        spans.push((field, bytes.len()));
+        Some((spans.len(), bytes.len(), bytes.len()))
     }
 }
 
@@ -538,7 +530,7 @@ impl Quoted {
         // and the first read is the only one that would strip a byte-order mark.
         if self.out.is_empty() {
             self.out = vec![0; 1024];
-            self.ends = vec![0; MAX_FIELDS];
+            self.ends = vec![0; COLUMNS.len() + 1];
         }
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         loop {
@@ -808,7 +800,7 @@ mod tests {
         );
     }
 
-    /// The fields of each record of `text` as the `csv` crate reads them (`…` past the eighth).
+    /// The fields of each record of `text` as the `csv` crate reads them.
     fn csv_crate(text: &str) -> Vec<Vec<String>> {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -818,11 +810,7 @@ mod tests {
             .map(|r| {
                 let r = r.unwrap();
                 r.iter()
-                    .enumerate()
-                    .map(|(i, f)| match i < MAX_FIELDS {
-                        true => String::from_utf8(f.to_vec()).unwrap(),
-                        false => "…".into(),
-                    })
+                    .map(|f| String::from_utf8(f.to_vec()).unwrap())
                     .collect()
             })
             .collect()
@@ -836,12 +824,7 @@ mod tests {
             if rec.unclosed.is_some() {
                 break;
             }
-            // Past the eighth field only the number of fields is kept.
-            let mut fields: Vec<String> = (0..rec.count.min(MAX_FIELDS))
-                .map(|i| rec.field(i).to_string())
-                .collect();
-            fields.resize(rec.count, "…".into());
-            out.push(fields);
+            out.push((0..rec.count).map(|i| rec.field(i).to_string()).collect());
         }
         out
     }
@@ -904,6 +887,32 @@ mod tests {
             seen.push(rec.canonical.to_string());
         }
         assert_eq!(seen, ["a,b c,d", "a,b c,d", "\"a,1\",\"x\"\"y\",z"]);
+    }
+
+    #[test]
+    fn a_header_of_many_fields_names_each_unknown_column() {
+        // Found by comparing with the csv crate's reading on mutated files: fields past the
+        // eighth were once read as empty.
+        let src = Source::new(
+            "r.csv",
+            "date,item,value,note,evidence,reporter,filed,a,b,c,钟文静\n".into(),
+        );
+        let mut d = Diagnostics::new();
+        assert!(read(&src, &mut d, |_, _, _| {}).is_none());
+        let unknown: Vec<String> = d
+            .sorted()
+            .iter()
+            .map(|d| format!("{}@{}", d.message.en, d.column().unwrap_or(0)))
+            .collect();
+        assert_eq!(
+            unknown,
+            [
+                "unknown column `a`@46",
+                "unknown column `b`@48",
+                "unknown column `c`@50",
+                "unknown column `钟文静`@52"
+            ]
+        );
     }
 
     #[test]
