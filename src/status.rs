@@ -194,8 +194,9 @@ struct PeriodState {
     red_from: NaiveDate,
     first_filed: Option<NaiveDate>,
     /// The value as of the day before the period, known by min(L, K): does it owe a report?
-    /// For a `latest` item this probe holds only the entries that no earlier period's probe
-    /// counts (see `ItemState::add`); `evaluate` takes the newest over it and those before.
+    /// This probe holds only the entries that no earlier period's probe counts (see
+    /// `ItemState::add`); `evaluate` adds up (`sum`) or takes the newest (`latest`) over it and
+    /// those before.
     before: Option<Probe>,
 }
 
@@ -291,20 +292,25 @@ impl ItemState {
             None => self.last_note = Some((key.0, key.1, key.2, e.note.clone())),
         }
         self.main.add(e, file);
-        // The periods' probes only widen (their cut and knowledge dates never go back), so an
-        // entry counted by one is counted by every later one. A `sum` item adds it to each; for
-        // a `latest` item, only the newest entry counts, so the first probe that counts it keeps
-        // it and the later ones need not look at it.
-        let mut kept = false;
-        for p in &mut self.periods {
-            if p.period.contains(e.date) {
-                p.first_filed = p.first_filed.min(Some(e.known_on())).or(Some(e.known_on()));
-            }
-            if let Some(b) = &mut p.before
-                && !(kept && b.measure == Measure::Latest)
-            {
-                kept |= b.add(e, file);
-            }
+        // Periods are in order and do not overlap: one at most holds the entry's date.
+        let known_on = e.known_on();
+        let at = self.periods.partition_point(|p| p.period.end < e.date);
+        if let Some(p) = self.periods.get_mut(at)
+            && p.period.contains(e.date)
+        {
+            p.first_filed = Some(p.first_filed.map_or(known_on, |f| f.min(known_on)));
+        }
+        // The periods' probes only widen (their cut and knowledge dates never go back, and the
+        // periods without one come first), so an entry counted by one is counted by every later
+        // one. Only the first probe that counts it keeps it; `evaluate` adds up (`sum`) or takes
+        // the newest (`latest`) over each probe and those before it.
+        let first = self.periods.partition_point(|p| {
+            p.before
+                .as_ref()
+                .is_none_or(|b| known_on > b.known || e.date > b.cut)
+        });
+        if let Some(b) = self.periods.get_mut(first).and_then(|p| p.before.as_mut()) {
+            b.add(e, file);
         }
     }
 
@@ -464,14 +470,19 @@ pub fn evaluate(
     // Cards, judged at K.
     let mut cards = Cards::default();
     let mut card_periods = Vec::new();
-    // A `latest` item's value before a period: the newest entry of its probe and the earlier ones.
+    // An item's value before a period, from its probe and the earlier ones: their sum (the
+    // values ≥ 0 and those < 0 apart, as in a probe), or the newest entry.
+    let mut sum = (Decimal::ZERO, Decimal::ZERO);
     let mut newest: Option<(NaiveDate, u32, u32, Decimal)> = None;
     for p in &state.periods {
         let done_before = p
             .before
             .as_ref()
             .and_then(|b| match item.measure {
-                Measure::Sum => b.value(Measure::Sum),
+                Measure::Sum => {
+                    sum = (add(sum.0, b.plus), add(sum.1, b.minus));
+                    Some(add(sum.0, sum.1))
+                }
                 Measure::Latest => {
                     if let Some(l) = b.latest
                         && newest.is_none_or(|n| (l.0, l.1, l.2) > (n.0, n.1, n.2))
