@@ -102,6 +102,14 @@ impl Period {
         cal.nth_working_day_after(self.end, days)
     }
 
+    /// How many periods of its cadence after this one the period holding `d` comes (`None` when
+    /// `d` is before this period).
+    pub fn periods_until(&self, d: NaiveDate) -> Option<usize> {
+        let months = |x: NaiveDate| i64::from(x.year()) * 12 + i64::from(x.month0());
+        let n = months(d) - months(self.start);
+        usize::try_from(n.div_euclid(i64::from(self.cadence.months()))).ok()
+    }
+
     pub fn contains(&self, d: NaiveDate) -> bool {
         self.start <= d && d <= self.end
     }
@@ -153,6 +161,27 @@ impl Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_are_counted_by_months() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2014, m, day).unwrap();
+        let march = Period::containing(Cadence::Monthly, d(3, 5));
+        assert_eq!(march.periods_until(d(3, 31)), Some(0));
+        assert_eq!(march.periods_until(d(12, 1)), Some(9));
+        assert_eq!(march.periods_until(d(2, 28)), None);
+        let q2 = Period::containing(Cadence::Quarterly, d(5, 1));
+        assert_eq!(q2.periods_until(d(6, 30)), Some(0));
+        assert_eq!(q2.periods_until(d(7, 1)), Some(1));
+        assert_eq!(
+            q2.periods_until(NaiveDate::from_ymd_opt(2015, 1, 2).unwrap()),
+            Some(3)
+        );
+        assert_eq!(q2.periods_until(d(3, 31)), None);
+        let overlapping = Period::overlapping(Cadence::HalfYearly, d(2, 1), d(12, 31));
+        for (i, p) in overlapping.iter().enumerate() {
+            assert_eq!(overlapping[0].periods_until(p.end), Some(i));
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -292,9 +292,15 @@ impl ItemState {
             None => self.last_note = Some((key.0, key.1, key.2, e.note.clone())),
         }
         self.main.add(e, file);
-        // Periods are in order and do not overlap: one at most holds the entry's date.
+        // The periods follow each other month by month: the one holding the entry's date is
+        // found by counting, not by looking at each (their folds are often not in the cache).
         let known_on = e.known_on();
-        let at = self.periods.partition_point(|p| p.period.end < e.date);
+        let at = self
+            .periods
+            .first()
+            .and_then(|first| first.period.periods_until(e.date))
+            .unwrap_or(0)
+            .min(self.periods.len());
         if let Some(p) = self.periods.get_mut(at)
             && p.period.contains(e.date)
         {
@@ -303,13 +309,14 @@ impl ItemState {
         // The periods' probes only widen (their cut and knowledge dates never go back, and the
         // periods without one come first), so an entry counted by one is counted by every later
         // one. Only the first probe that counts it keeps it; `evaluate` adds up (`sum`) or takes
-        // the newest (`latest`) over each probe and those before it.
-        let first = self.periods.partition_point(|p| {
-            p.before
-                .as_ref()
-                .is_none_or(|b| known_on > b.known || e.date > b.cut)
-        });
-        if let Some(b) = self.periods.get_mut(first).and_then(|p| p.before.as_mut()) {
+        // the newest (`latest`) over each probe and those before it. No probe up to the period
+        // holding the entry's date counts it, and the next one mostly does.
+        let counts = |b: &Probe| known_on <= b.known && e.date <= b.cut;
+        if let Some(b) = self.periods[at..]
+            .iter_mut()
+            .filter_map(|p| p.before.as_mut())
+            .find(|b| counts(b))
+        {
             b.add(e, file);
         }
     }

@@ -15,6 +15,7 @@ use std::thread;
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use foldhash::fast::FixedState;
 
 use crate::calendar::WorkCalendar;
 use crate::diag::Diagnostics;
@@ -84,27 +85,13 @@ pub fn scan_year(
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
-    // Every item's fold, for every requested date, made here and shared by the workers behind
-    // one lock each: an item's entries are nearly always in one file, so the locks are hardly
-    // ever contended, and the folds live in this thread's memory, not in the workers'.
-    let mut deadlines = Deadlines::default();
-    let states: Vec<Vec<Mutex<ItemState>>> = dates
+    // Every item's fold, for every requested date. A worker folds a file's entries into folds of
+    // its own — a file names a few hundred items at most, whose folds stay in the cache and need
+    // no lock — and merges them into these when the file is done (an item's entries are nearly
+    // always in one file). An item that no file reports gets its empty fold at the end.
+    let states: Vec<Vec<Mutex<Option<ItemState>>>> = dates
         .iter()
-        .map(|dt| {
-            plan.items
-                .iter()
-                .map(|item| {
-                    let st = ItemState::with_deadlines(
-                        item,
-                        *dt,
-                        &ws.settings,
-                        &calendar,
-                        &mut deadlines,
-                    );
-                    Mutex::new(st)
-                })
-                .collect()
-        })
+        .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
         .collect();
     // Files are taken from a shared queue, largest first, so that the workers finish together.
     let mut order: Vec<usize> = (0..files.len()).collect();
@@ -120,6 +107,10 @@ pub fn scan_year(
         let mut problems = Vec::new();
         let mut shared = entries::History::default();
         let mut buffer = Vec::new();
+        let mut deadlines = Deadlines::default();
+        // This file's folds: (item, one per date), and where each item's are.
+        let mut folds: Vec<(usize, Vec<ItemState>)> = Vec::new();
+        let mut fold_of: HashMap<usize, usize, FixedState> = HashMap::default();
         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let rf = &files[i];
             let mut d = Diagnostics::new();
@@ -144,14 +135,37 @@ pub fn scan_year(
                 &mut d,
                 &mut history,
                 |index, entry| {
-                    for per_item in &states {
-                        per_item[index]
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .add(entry, i as u32);
+                    let at = *fold_of.entry(index).or_insert_with(|| {
+                        let item = &plan.items[index];
+                        let new = |dt: &Dates| {
+                            ItemState::with_deadlines(
+                                item,
+                                *dt,
+                                &ws.settings,
+                                &calendar,
+                                &mut deadlines,
+                            )
+                        };
+                        folds.push((index, dates.iter().map(new).collect()));
+                        folds.len() - 1
+                    });
+                    for st in &mut folds[at].1 {
+                        st.add(entry, i as u32);
                     }
                 },
             );
+            fold_of.clear();
+            for (index, per_date) in folds.drain(..) {
+                for (per_item, st) in states.iter().zip(per_date) {
+                    let mut slot = per_item[index]
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    match &mut *slot {
+                        Some(all) => all.merge(&st),
+                        None => *slot = Some(st),
+                    }
+                }
+            }
             // An item without former leads has all its valid entries in its lead's file: judge
             // it now, while the file is at hand, instead of keeping the file for later.
             let local = history.split(|index| !plan.items[index].former_leads.is_empty());
@@ -209,12 +223,27 @@ pub fn scan_year(
         });
     }
 
+    let mut deadlines = Deadlines::default();
     let states = states
         .into_iter()
-        .map(|per_item| {
+        .zip(dates)
+        .map(|(per_item, dt)| {
             per_item
                 .into_iter()
-                .map(|st| st.into_inner().unwrap_or_else(PoisonError::into_inner))
+                .zip(&plan.items)
+                .map(|(st, item)| {
+                    st.into_inner()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .unwrap_or_else(|| {
+                            ItemState::with_deadlines(
+                                item,
+                                *dt,
+                                &ws.settings,
+                                &calendar,
+                                &mut deadlines,
+                            )
+                        })
+                })
                 .collect()
         })
         .collect();
