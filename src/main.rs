@@ -5,6 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: reading a large workspace makes and drops millions
+/// of small values (the plan's TOML tree, the documents' rows), which mimalloc does faster than
+/// glibc's allocator (`perf summary` on a million entries: 0.33 s → 0.28 s, docs/performance.md).
+/// Transparent huge pages are off (`no_thp`): with them, peak memory rose by a quarter.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match perf::cli::Cli::try_parse() {
         Ok(cli) => cli,
