@@ -462,6 +462,36 @@ fn gap_light(g: Decimal, settings: &Settings) -> Light {
     }
 }
 
+/// `evaluate` for every item of the plan, on as many threads as there are cores (items are
+/// independent; a large plan has ten thousand), in plan order.
+pub fn evaluate_all(
+    plan: &Plan,
+    states: &[ItemState],
+    dates: Dates,
+    settings: &Settings,
+) -> Vec<ItemStatus> {
+    let n = plan.items.len().min(states.len());
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1024);
+    let part = |from: usize| -> Vec<ItemStatus> {
+        (from..(from + chunk).min(n))
+            .map(|i| evaluate(i, &plan.items[i], &states[i], dates, settings))
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let rest: Vec<_> = (chunk..n)
+            .step_by(chunk)
+            .map(|from| s.spawn(move || part(from)))
+            .collect();
+        let mut all = part(0);
+        for (h, from) in rest.into_iter().zip((chunk..n).step_by(chunk)) {
+            // A thread that panicked is done again here, where the panic is reported as usual.
+            all.extend(h.join().unwrap_or_else(|_| part(from)));
+        }
+        all
+    })
+}
+
 /// Computes an item's status from its fold.
 pub fn evaluate(
     index: usize,

@@ -13,7 +13,7 @@ use crate::cli::MonthlyArgs;
 use crate::cmd::{Context, SUCCESS, write_output};
 use crate::model::Cadence;
 use crate::render::{documents, monthly};
-use crate::status::{Dates, evaluate};
+use crate::status::{Dates, evaluate_all};
 use crate::workspace::entries::{self, DATE, FILED};
 use crate::workspace::{EnvError, read_source};
 
@@ -59,13 +59,8 @@ pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     let plan = &scan.plan;
-    let eval = |k: usize, dates: Dates| -> Vec<_> {
-        scan.states[k]
-            .iter()
-            .enumerate()
-            .map(|(i, st)| evaluate(i, &plan.items[i], st, dates, &ctx.ws.settings))
-            .collect()
-    };
+    let eval =
+        |k: usize, dates: Dates| evaluate_all(plan, &scan.states[k], dates, &ctx.ws.settings);
     let (s_now, s_before) = (eval(0, now), eval(1, previous));
 
     // Entries recorded during the month, per division.

@@ -8,7 +8,7 @@ use crate::cli::{FailOn, StatusArgs, StatusFormat};
 use crate::cmd::{Context, DATA_ERROR, SUCCESS};
 use crate::model::Plan;
 use crate::render::status as out;
-use crate::status::{Dates, ItemStatus, Light, Status, evaluate, totals};
+use crate::status::{Dates, ItemStatus, Light, Status, evaluate_all, totals};
 use crate::workspace::EnvError;
 
 /// Every item's status for one year and one (D, K); `Err(code)` when the data has errors.
@@ -21,11 +21,7 @@ pub fn compute(
         Ok(s) => s,
         Err(code) => return Ok(Err(code)),
     };
-    let statuses = scan.states[0]
-        .iter()
-        .enumerate()
-        .map(|(i, st)| evaluate(i, &scan.plan.items[i], st, dates, &ctx.ws.settings))
-        .collect();
+    let statuses = evaluate_all(&scan.plan, &scan.states[0], dates, &ctx.ws.settings);
     Ok(Ok((scan.plan, statuses)))
 }
 
