@@ -401,46 +401,16 @@ impl<'t> Events<'t> {
     /// Makes the word that starts at `at` the current one (the last one may be short).
     fn load(&mut self, at: usize) {
         self.word = at;
-        let rest = self.bytes.get(at..).unwrap_or_default();
-        self.mask = match rest.first_chunk::<8>() {
-            Some(word) => below_dash(u64::from_le_bytes(*word)),
-            None => {
-                let mut word = [0u8; 8];
-                word[..rest.len()].copy_from_slice(rest);
-                // The zero padding is below `-` too, but past the end: `next_from` stops there.
-                below_dash(u64::from_le_bytes(word))
-            }
-        };
-    }
-
-    /// The next comma, line feed or quote at or after `from`.
-    fn next_from(&mut self, from: usize) -> Option<usize> {
-        if from < self.word || from >= self.word + 8 {
-            // After a record read by `csv_core`: start again at the word that holds `from`.
-            self.load(from - from % 8);
-        }
-        // Matches before `from` were handed out already, or lie in a record read otherwise.
-        let skip = from - self.word;
-        self.mask &= !0u64 << (skip * 8);
-        loop {
-            while self.mask != 0 {
-                let i = self.word + (self.mask.trailing_zeros() / 8) as usize;
-                self.mask &= self.mask - 1;
-                if matches!(self.bytes.get(i), Some(b',' | b'\n' | b'"')) {
-                    return Some(i);
-                }
-            }
-            if self.word + 8 >= self.bytes.len() {
-                return None;
-            }
-            self.load(self.word + 8);
-        }
+        self.mask = word_flags(self.bytes, at);
     }
 
     /// Splits the record that starts at `start` at its commas when it has no quote: the byte
-    /// range of each field goes in `spans`, and the number of fields, where the
-    /// record's text ends (before its line end) and where the next record starts are returned.
-    /// The caller knows that every `\r` of the text ends a CRLF.
+    /// range of each field goes in `spans`, and the number of fields, where the record's text
+    /// ends (before its line end) and where the next record starts are returned. The caller
+    /// knows that every `\r` of the text ends a CRLF.
+    ///
+    /// The current word and its flags stay in locals while the record is read (they are written
+    /// back at its end, for the next record, which mostly starts in the same word).
     fn split(
         &mut self,
         bytes: &[u8],
@@ -448,27 +418,63 @@ impl<'t> Events<'t> {
         spans: &mut Vec<(usize, usize)>,
     ) -> Option<(usize, usize, usize)> {
         spans.clear();
-        let mut field = start;
-        while let Some(i) = self.next_from(field) {
-            match bytes[i] {
-                b',' => {
-                    spans.push((field, i));
-                    field = i + 1;
-                }
-                b'\n' => {
-                    let end = if i > field && bytes[i - 1] == b'\r' {
-                        i - 1
-                    } else {
-                        i
-                    };
-                    spans.push((field, end));
-                    return Some((spans.len(), end, i + 1));
-                }
-                _ => return None,
-            }
+        if start < self.word || start >= self.word + 8 {
+            // After a record read by `csv_core`: start again at the word that holds `start`.
+            self.load(start - start % 8);
         }
+        let (mut word, mut mask) = (self.word, self.mask);
+        // Flags before `start` were handed out already, or lie in a record read otherwise.
+        mask &= !0u64 << ((start - word) * 8);
+        let mut field = start;
+        loop {
+            while mask != 0 {
+                let i = word + (mask.trailing_zeros() / 8) as usize;
+                mask &= mask - 1;
+                match bytes.get(i) {
+                    Some(b',') => {
+                        spans.push((field, i));
+                        field = i + 1;
+                    }
+                    Some(b'\n') => {
+                        let end = if i > field && bytes[i - 1] == b'\r' {
+                            i - 1
+                        } else {
+                            i
+                        };
+                        spans.push((field, end));
+                        (self.word, self.mask) = (word, mask);
+                        return Some((spans.len(), end, i + 1));
+                    }
+                    Some(b'"') => {
+                        (self.word, self.mask) = (word, mask);
+                        return None;
+                    }
+                    _ => {}
+                }
+            }
+            if word + 8 >= bytes.len() {
+                break;
+            }
+            word += 8;
+            mask = word_flags(bytes, word);
+        }
+        (self.word, self.mask) = (word, mask);
         spans.push((field, bytes.len()));
         Some((spans.len(), bytes.len(), bytes.len()))
+    }
+}
+
+/// `below_dash` of the eight bytes at `at` (zeros past the end of `bytes`, which are flagged too
+/// but lie past the end, where no caller looks).
+fn word_flags(bytes: &[u8], at: usize) -> u64 {
+    let rest = bytes.get(at..).unwrap_or_default();
+    match rest.first_chunk::<8>() {
+        Some(word) => below_dash(u64::from_le_bytes(*word)),
+        None => {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            below_dash(u64::from_le_bytes(word))
+        }
     }
 }
 
