@@ -115,33 +115,69 @@ pub fn totals_json(t: &Totals) -> Value {
 }
 
 /// `status --format json`.
+///
+/// The items are written on as many threads as there are cores (a large plan has ten thousand),
+/// each one as `serde_json` writes it pretty at the top level, then indented to its place in the
+/// document's `items` array: JSON strings hold no raw line breaks, so indenting every line is
+/// exactly what writing it in place would give (the golden files of `status --format json` pin
+/// the bytes).
 pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -> String {
-    /// The document, in the key order of SPEC §5.3. Items are turned into JSON one at a time as
-    /// they are written, so 10,000 items never stand as one tree in memory.
+    /// The document, in the key order of SPEC §5.3, written here with an empty `items` array
+    /// whose text is then replaced.
     #[derive(serde::Serialize)]
-    struct Doc<'a> {
+    struct Doc {
         year: i32,
         as_of: String,
         known: String,
-        items: Items<'a>,
+        items: [(); 0],
         totals: Value,
-    }
-    struct Items<'a>(&'a Plan, &'a [&'a ItemStatus]);
-    impl serde::Serialize for Items<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(self.1.iter().map(|st| item_fields(self.0, st)))
-        }
     }
     let doc = Doc {
         year: plan.year,
         as_of: dates.as_of.to_string(),
         known: dates.known.to_string(),
-        items: Items(plan, items),
+        items: [],
         totals: totals_json(totals),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
-    s
+    if items.is_empty() {
+        return s;
+    }
+    let part = |chunk: &[&ItemStatus]| -> String {
+        let mut out = String::new();
+        for st in chunk {
+            let one = serde_json::to_string_pretty(&item_fields(plan, st)).unwrap_or_default();
+            if !out.is_empty() {
+                out.push_str(",\n");
+            }
+            for (i, line) in one.split('\n').enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str("    ");
+                out.push_str(line);
+            }
+        }
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunks: Vec<&[&ItemStatus]> = items
+        .chunks(items.len().div_ceil(threads).max(512))
+        .collect();
+    let parts: Vec<String> = std::thread::scope(|sc| {
+        let handles: Vec<_> = chunks[1..]
+            .iter()
+            .map(|c| sc.spawn(move || part(c)))
+            .collect();
+        let mut parts = vec![part(chunks[0])];
+        for (h, c) in handles.into_iter().zip(&chunks[1..]) {
+            parts.push(h.join().unwrap_or_else(|_| part(c)));
+        }
+        parts
+    });
+    let array = format!("[\n{}\n  ]", parts.join(",\n"));
+    s.replacen("\"items\": []", &format!("\"items\": {array}"), 1)
 }
 
 /// The text of a status in `lang`.
