@@ -281,7 +281,9 @@ pub fn scan_file(
             &mut problems,
             rules.hand_on.then_some(&mut entry),
         );
-        diags.extend(problems);
+        if !problems.is_empty() {
+            diags.extend(problems);
+        }
         let Some(Valid { index, date, value }) = valid else {
             return;
         };
