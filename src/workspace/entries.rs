@@ -94,12 +94,7 @@ pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
 }
 
 /// Reads `src`, reporting file-level and CSV-level problems, and calls `f` for every well-formed
-/// record. Returns the header when there is a usable one.
-///
-/// Records are read as the `csv` crate reads them (RFC 4180 quoting; `\n`, `\r\n` or a lone `\r`
-/// ends a record; blank lines are skipped). Nearly every record is a line without quotes, which
-/// is split at its commas here, its fields sliced from the text; a record with a quote (or any
-/// record of a file with a lone `\r`) is read by `csv_core`.
+/// record (read by `Records`). Returns the header when there is a usable one.
 pub fn read(
     src: &Source,
     diags: &mut Diagnostics,
@@ -251,8 +246,8 @@ struct Record<'r> {
     /// Where it starts: byte offset and 1-based line.
     offset: usize,
     line: usize,
-    /// Its physical fields, as many as fit, as byte ranges of `base` (the text for a plain
-    /// record, the unquoted copy for a quoted one), and how many there are.
+    /// Its physical fields, as byte ranges of `base` (the text for a plain record, the unquoted
+    /// copy for a quoted one), and how many there are.
     base: &'r str,
     spans: &'r [(usize, usize)],
     count: usize,
@@ -264,7 +259,7 @@ struct Record<'r> {
 }
 
 impl<'r> Record<'r> {
-    /// The `i`-th physical field (empty past the ones kept).
+    /// The `i`-th physical field (empty past the last).
     fn field(&self, i: usize) -> &'r str {
         self.spans
             .get(i)
