@@ -176,8 +176,23 @@ pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -
         }
         parts
     });
-    let array = format!("[\n{}\n  ]", parts.join(",\n"));
-    s.replacen("\"items\": []", &format!("\"items\": {array}"), 1)
+    // The document around the array, then the parts in place of `[]`, each dropped once copied.
+    let at = s
+        .find("\"items\": []")
+        .map_or(s.len(), |i| i + "\"items\": [".len());
+    let size = s.len() + parts.iter().map(|p| p.len() + 2).sum::<usize>() + 4;
+    let mut out = String::with_capacity(size);
+    out.push_str(&s[..at]);
+    out.push('\n');
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        out.push_str(&part);
+    }
+    out.push_str("\n  ");
+    out.push_str(&s[at..]);
+    out
 }
 
 /// The text of a status in `lang`.
