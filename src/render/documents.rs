@@ -7,16 +7,18 @@
 //! values are documented in `docs/templates.md`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use anyhow::Result;
 use minijinja::Environment;
+use minijinja::value::{Enumerator, Object, Value};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cmd::Context;
 use crate::diag::Lang;
 use crate::model::{Cadence, Plan};
-use crate::render::markdown::{escape, percent, score};
+use crate::render::markdown::{escape, escape_cow, percent, score};
 use crate::render::status::{expected_text, light_word, status_word, target_text, value_text};
 use crate::status::{
     Dates, ItemStatus, Light, Status, indicator_points, indicator_scores, indicator_weights,
@@ -178,31 +180,6 @@ struct GroupRow {
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct ItemRow {
-    pub id: String,
-    pub name: String,
-    pub category: String,
-    pub indicator: String,
-    pub lead: String,
-    pub support: String,
-    pub owner: String,
-    pub binding: bool,
-    pub target: String,
-    pub value: String,
-    pub expected: String,
-    pub status: &'static str,
-    pub status_label: &'static str,
-    pub light: &'static str,
-    pub light_label: &'static str,
-    pub score: String,
-    pub entries: u32,
-    pub cards_yellow: u32,
-    pub cards_red: u32,
-    pub last_date: String,
-    pub last_note: String,
-}
-
-#[derive(Debug, Serialize)]
 struct CardRow {
     division: String,
     item: String,
@@ -244,70 +221,182 @@ pub struct SummaryData {
     statuses: Vec<StatusCount>,
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
-    not_done: Vec<SharedRow>,
+    /// Item rows (`ItemRow`), as lists of values.
+    not_done: Value,
     /// With `--division`: the items it supports (协办), led by other divisions.
-    supported: Vec<ItemRow>,
-    binding: Vec<SharedRow>,
+    supported: Value,
+    binding: Value,
     discipline: Vec<DisciplineRow>,
     cards: Vec<CardRow>,
-    items: Vec<SharedRow>,
-}
-
-/// A listed item's row, made once and shown in every list it belongs to (not done, binding, the
-/// appendix): serialised as the row itself.
-#[derive(Debug, Clone)]
-struct SharedRow(std::rc::Rc<ItemRow>);
-
-impl Serialize for SharedRow {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
+    items: Value,
 }
 
 pub(crate) fn division_name(plan: &Plan, id: &str) -> String {
     plan.division(id).map_or(id.to_string(), |d| d.name.clone())
 }
 
-pub(crate) fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
-    let item = &plan.items[s.index];
-    let ind = &plan.indicators[item.indicator];
-    let sep = match lang {
-        Lang::Zh => "、",
-        Lang::En => ", ",
-    };
-    ItemRow {
-        id: escape(&item.id),
-        name: escape(&item.name),
-        category: escape(
-            &plan
-                .category(&ind.category)
-                .map_or(ind.category.clone(), |c| c.name.clone()),
-        ),
-        indicator: escape(&ind.name),
-        lead: escape(&division_name(plan, &item.lead)),
-        support: escape(
-            &item
-                .support
-                .iter()
-                .map(|d| division_name(plan, d))
-                .collect::<Vec<_>>()
-                .join(sep),
-        ),
-        owner: escape(item.owner.as_deref().unwrap_or("")),
-        binding: item.binding,
-        target: escape(&target_text(plan, s.index)),
-        value: escape(&value_text(plan, s)),
-        expected: escape(&expected_text(plan, s)),
-        status: s.status.as_str(),
-        status_label: status_word(s.status, lang),
-        light: s.light.as_str(),
-        light_label: light_word(s.light, lang),
-        score: score(s.score * Decimal::from(100)),
-        entries: s.entries,
-        cards_yellow: s.cards.yellow,
-        cards_red: s.cards.red,
-        last_date: s.last_date.map_or(String::new(), |d| d.to_string()),
-        last_note: escape(s.last_note.as_deref().unwrap_or("")),
+/// The fields of an item row (`docs/templates.md`), in the order a template enumerates them.
+const ITEM_FIELDS: [&str; 21] = [
+    "id",
+    "name",
+    "category",
+    "indicator",
+    "lead",
+    "support",
+    "owner",
+    "binding",
+    "target",
+    "value",
+    "expected",
+    "status",
+    "status_label",
+    "light",
+    "light_label",
+    "score",
+    "entries",
+    "cards_yellow",
+    "cards_red",
+    "last_date",
+    "last_note",
+];
+
+/// An item's row: the values of [`ITEM_FIELDS`], ready to print. A template reads a field when it
+/// uses it; a row is made once and shared by every list it is in (not done, binding, the
+/// appendix).
+#[derive(Debug)]
+pub(crate) struct ItemRow([Value; ITEM_FIELDS.len()]);
+
+impl Object for ItemRow {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let i = match key {
+            "id" => 0,
+            "name" => 1,
+            "category" => 2,
+            "indicator" => 3,
+            "lead" => 4,
+            "support" => 5,
+            "owner" => 6,
+            "binding" => 7,
+            "target" => 8,
+            "value" => 9,
+            "expected" => 10,
+            "status" => 11,
+            "status_label" => 12,
+            "light" => 13,
+            "light_label" => 14,
+            "score" => 15,
+            "entries" => 16,
+            "cards_yellow" => 17,
+            "cards_red" => 18,
+            "last_date" => 19,
+            "last_note" => 20,
+            _ => return None,
+        };
+        Some(self.0[i].clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&ITEM_FIELDS)
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(ITEM_FIELDS.len())
+    }
+}
+
+/// User text as a template value, Markdown-escaped.
+fn text(s: &str) -> Value {
+    Value::from(escape_cow(s))
+}
+
+/// Makes item rows, with the names many items share (categories, indicators, divisions) escaped
+/// once.
+pub(crate) struct ItemRows<'a> {
+    plan: &'a Plan,
+    lang: Lang,
+    /// Per indicator: its category's name and its own.
+    indicators: Vec<(Value, Value)>,
+    /// Per division id: its name, and the name escaped.
+    divisions: HashMap<&'a str, (&'a str, Value)>,
+}
+
+impl<'a> ItemRows<'a> {
+    pub(crate) fn new(plan: &'a Plan, lang: Lang) -> Self {
+        let indicators = plan
+            .indicators
+            .iter()
+            .map(|ind| {
+                let category = plan
+                    .category(&ind.category)
+                    .map_or(ind.category.as_str(), |c| c.name.as_str());
+                (text(category), text(&ind.name))
+            })
+            .collect();
+        let divisions = plan
+            .divisions
+            .iter()
+            .map(|d| (d.id.as_str(), (d.name.as_str(), text(&d.name))))
+            .collect();
+        ItemRows {
+            plan,
+            lang,
+            indicators,
+            divisions,
+        }
+    }
+
+    /// A division's name (its id when the plan has no such division), and the name escaped.
+    fn division<'b>(&'b self, id: &'b str) -> (&'b str, Value) {
+        match self.divisions.get(id) {
+            Some((name, v)) => (name, v.clone()),
+            None => (id, text(id)),
+        }
+    }
+
+    /// Item `s`'s row.
+    pub(crate) fn row(&self, s: &ItemStatus) -> Value {
+        let (plan, lang) = (self.plan, self.lang);
+        let item = &plan.items[s.index];
+        let (category, indicator) = self.indicators[item.indicator].clone();
+        let support = match item.support.as_slice() {
+            [] => Value::from(""),
+            [one] => self.division(one).1,
+            many => {
+                let sep = match lang {
+                    Lang::Zh => "、",
+                    Lang::En => ", ",
+                };
+                let names: Vec<&str> = many.iter().map(|d| self.division(d).0).collect();
+                text(&names.join(sep))
+            }
+        };
+        Value::from_object(ItemRow([
+            text(&item.id),
+            text(&item.name),
+            category,
+            indicator,
+            self.division(&item.lead).1,
+            support,
+            text(item.owner.as_deref().unwrap_or("")),
+            Value::from(item.binding),
+            text(&target_text(plan, s.index)),
+            text(&value_text(plan, s)),
+            text(&expected_text(plan, s)),
+            Value::from(s.status.as_str()),
+            Value::from(status_word(s.status, lang)),
+            Value::from(s.light.as_str()),
+            Value::from(light_word(s.light, lang)),
+            Value::from(score(s.score * Decimal::from(100))),
+            Value::from(s.entries),
+            Value::from(s.cards.yellow),
+            Value::from(s.cards.red),
+            Value::from(s.last_date.map_or(String::new(), |d| d.to_string())),
+            text(s.last_note.as_deref().unwrap_or("")),
+        ]))
     }
 }
 
@@ -451,15 +540,12 @@ pub fn summary_data(
         *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
     }
     // Every listed item's row, by item index.
-    let mut rows: Vec<Option<SharedRow>> = vec![None; plan.items.len()];
+    let maker = ItemRows::new(plan, lang);
+    let mut rows: Vec<Option<Value>> = vec![None; plan.items.len()];
     for s in &listed {
-        rows[s.index] = Some(SharedRow(std::rc::Rc::new(item_row(plan, s, lang))));
+        rows[s.index] = Some(maker.row(s));
     }
-    let row_of = |s: &ItemStatus| {
-        rows[s.index]
-            .clone()
-            .unwrap_or_else(|| SharedRow(std::rc::Rc::new(item_row(plan, s, lang))))
-    };
+    let row_of = |s: &ItemStatus| rows[s.index].clone().unwrap_or_else(|| maker.row(s));
     SummaryData {
         office: office(ctx),
         year: plan.year,
@@ -520,9 +606,9 @@ pub fn summary_data(
             Some(d) => all
                 .iter()
                 .filter(|s| plan.items[s.index].support.iter().any(|x| x == d))
-                .map(|s| item_row(plan, s, lang))
+                .map(|s| maker.row(s))
                 .collect(),
-            None => Vec::new(),
+            None => Value::from(Vec::<Value>::new()),
         },
         not_done: listed
             .iter()
