@@ -57,8 +57,19 @@ impl std::fmt::Display for TemplateError {
 
 impl std::error::Error for TemplateError {}
 
-/// Renders template `name` in the context's language with `data`.
-pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<String> {
+/// Renders template `name` in the context's language with `data`: the document's text (UTF-8).
+pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Vec<u8>> {
+    render_sized(ctx, name, data, 0)
+}
+
+/// [`render`] into a buffer of `size_hint` bytes to begin with, so that a long document is not
+/// copied over and over as it grows.
+pub fn render_sized<S: Serialize>(
+    ctx: &Context,
+    name: &str,
+    data: &S,
+    size_hint: usize,
+) -> Result<Vec<u8>> {
     let lang = ctx.lang.code();
     let rel = format!("templates/{lang}/{name}.md");
     let path = ctx.ws.root.join(&rel);
@@ -114,7 +125,10 @@ pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Strin
     env.add_template_owned(name.to_string(), source)
         .map_err(explain)?;
     let tmpl = env.get_template(name).map_err(explain)?;
-    tmpl.render(minijinja::value::Serde(data)).map_err(explain)
+    let mut out = Vec::with_capacity(size_hint);
+    tmpl.render_captured_to(minijinja::value::Serde(data), &mut out)
+        .map_err(explain)?;
+    Ok(out)
 }
 
 #[derive(Debug, Serialize)]
@@ -442,7 +456,59 @@ pub fn summary_data(
         .iter()
         .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
         .collect();
-    let t = totals(plan, &listed);
+    let maker = ItemRows::new(plan, lang);
+    std::thread::scope(|scope| {
+        // The listed items' rows are made on the other cores while this one works out the rest.
+        let others = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+        let workers: Vec<_> = if others == 0 {
+            Vec::new()
+        } else {
+            let maker = &maker;
+            listed
+                .chunks(listed.len().div_ceil(others).max(1))
+                .map(|chunk| {
+                    scope.spawn(move || chunk.iter().map(|s| maker.row(s)).collect::<Vec<_>>())
+                })
+                .collect()
+        };
+        let rest = summary_rest(ctx, plan, all, dates, division, &listed, &maker);
+        let rows: Vec<Value> = if others == 0 {
+            listed.iter().map(|s| maker.row(s)).collect()
+        } else {
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        };
+        let of = |keep: &dyn Fn(&ItemStatus) -> bool| -> Value {
+            listed
+                .iter()
+                .zip(&rows)
+                .filter(|(s, _)| keep(s))
+                .map(|(_, row)| row.clone())
+                .collect()
+        };
+        SummaryData {
+            not_done: of(&|s| s.status != Status::Done),
+            binding: of(&|s| plan.items[s.index].binding),
+            items: Value::from(rows),
+            ..rest
+        }
+    })
+}
+
+/// Everything of the summary's data but the listed items' rows.
+fn summary_rest(
+    ctx: &Context,
+    plan: &Plan,
+    all: &[ItemStatus],
+    dates: Dates,
+    division: Option<&str>,
+    listed: &[&ItemStatus],
+    maker: &ItemRows,
+) -> SummaryData {
+    let lang = ctx.lang;
+    let t = totals(plan, listed);
     let share = share_points(plan, listed.iter().copied());
     let binding: Vec<&ItemStatus> = listed
         .iter()
@@ -451,7 +517,7 @@ pub fn summary_data(
         .collect();
 
     // Categories: counts over the listed items; points and score from indicator scores.
-    let scores = indicator_scores(plan, &listed);
+    let scores = indicator_scores(plan, listed);
     let mut categories = Vec::new();
     for c in &plan.categories {
         let list: Vec<&ItemStatus> = listed
@@ -486,7 +552,7 @@ pub fn summary_data(
     // The listed items by lead, in plan order: every division's items are all of its items
     // (`division_points`) whether or not the report is one division's.
     let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
-    for s in &listed {
+    for s in listed {
         by_lead
             .entry(plan.items[s.index].lead.as_str())
             .or_default()
@@ -509,7 +575,7 @@ pub fn summary_data(
     }
 
     let mut cards = Vec::new();
-    for s in &listed {
+    for s in listed {
         let item = &plan.items[s.index];
         for c in &s.card_periods {
             cards.push(CardRow {
@@ -535,17 +601,10 @@ pub fn summary_data(
         .collect();
     let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
     let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
-    for s in &listed {
+    for s in listed {
         *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
         *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
     }
-    // Every listed item's row, by item index.
-    let maker = ItemRows::new(plan, lang);
-    let mut rows: Vec<Option<Value>> = vec![None; plan.items.len()];
-    for s in &listed {
-        rows[s.index] = Some(maker.row(s));
-    }
-    let row_of = |s: &ItemStatus| rows[s.index].clone().unwrap_or_else(|| maker.row(s));
     SummaryData {
         office: office(ctx),
         year: plan.year,
@@ -610,15 +669,11 @@ pub fn summary_data(
                 .collect(),
             None => Value::from(Vec::<Value>::new()),
         },
-        not_done: listed
-            .iter()
-            .filter(|s| s.status != Status::Done)
-            .map(|s| row_of(s))
-            .collect(),
-        binding: binding.iter().map(|s| row_of(s)).collect(),
+        not_done: Value::UNDEFINED,
+        binding: Value::UNDEFINED,
         discipline,
         cards,
-        items: listed.iter().map(|s| row_of(s)).collect(),
+        items: Value::UNDEFINED,
     }
 }
 
@@ -629,9 +684,15 @@ pub fn summary(
     all: &[ItemStatus],
     dates: Dates,
     division: Option<&str>,
-) -> Result<String> {
+) -> Result<Vec<u8>> {
     let data = summary_data(ctx, plan, all, dates, division);
-    render(ctx, "summary", &data)
+    // The built-in template writes a line of some 150 bytes per row.
+    let rows = [&data.items, &data.not_done, &data.binding, &data.supported]
+        .iter()
+        .filter_map(|v| v.len())
+        .sum::<usize>()
+        + data.cards.len();
+    render_sized(ctx, "summary", &data, 4096 + 256 * rows)
 }
 
 /// `2014-12-31` → `2014年12月31日`, the date form of Chinese official documents.
