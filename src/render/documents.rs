@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 use minijinja::Environment;
@@ -457,29 +458,37 @@ pub fn summary_data(
         .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
         .collect();
     let maker = ItemRows::new(plan, lang);
+    // The listed items' rows are made on the other cores while this one works out the rest,
+    // then joins them: each thread takes the next chunk of items until none is left.
+    const CHUNK: usize = 256;
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut made = Vec::new();
+        loop {
+            let start = next.fetch_add(1, Ordering::Relaxed) * CHUNK;
+            let left = listed.get(start..).unwrap_or_default();
+            if left.is_empty() {
+                break made;
+            }
+            let chunk = &left[..left.len().min(CHUNK)];
+            made.push((
+                start,
+                chunk.iter().map(|s| maker.row(s)).collect::<Vec<_>>(),
+            ));
+        }
+    };
     std::thread::scope(|scope| {
-        // The listed items' rows are made on the other cores while this one works out the rest.
         let others = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-        let workers: Vec<_> = if others == 0 {
-            Vec::new()
-        } else {
-            let maker = &maker;
-            listed
-                .chunks(listed.len().div_ceil(others).max(1))
-                .map(|chunk| {
-                    scope.spawn(move || chunk.iter().map(|s| maker.row(s)).collect::<Vec<_>>())
-                })
-                .collect()
-        };
+        let workers: Vec<_> = (0..others.min(listed.len() / CHUNK))
+            .map(|_| scope.spawn(work))
+            .collect();
         let rest = summary_rest(ctx, plan, all, dates, division, &listed, &maker);
-        let rows: Vec<Value> = if others == 0 {
-            listed.iter().map(|s| maker.row(s)).collect()
-        } else {
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        };
+        let mut made = work();
+        for w in workers {
+            made.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        made.sort_unstable_by_key(|(start, _)| *start);
+        let rows: Vec<Value> = made.into_iter().flat_map(|(_, rows)| rows).collect();
         let of = |keep: &dyn Fn(&ItemStatus) -> bool| -> Value {
             listed
                 .iter()
