@@ -285,11 +285,12 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// Writes a document to stdout, or atomically to `path` (a temporary file renamed over it).
-pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+pub fn write_output(path: Option<&Path>, text: impl AsRef<[u8]>) -> Result<()> {
+    let text = text.as_ref();
     match path {
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            out.write_all(text)?;
             out.flush()?;
         }
         Some(p) => {
@@ -303,7 +304,7 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
                     format!("cannot write {}: {e}", p.display()),
                 )
             })?;
-            tmp.write_all(text.as_bytes())?;
+            tmp.write_all(text)?;
             tmp.as_file().sync_all()?;
             tmp.persist(p).map_err(|e| {
                 EnvError::new(

@@ -7,16 +7,19 @@
 //! values are documented in `docs/templates.md`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 use minijinja::Environment;
+use minijinja::value::{Enumerator, Object, Value};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cmd::Context;
 use crate::diag::Lang;
 use crate::model::{Cadence, Plan};
-use crate::render::markdown::{escape, percent, score};
+use crate::render::markdown::{escape, escape_cow, percent, score};
 use crate::render::status::{expected_text, light_word, status_word, target_text, value_text};
 use crate::status::{
     Dates, ItemStatus, Light, Status, indicator_points, indicator_scores, indicator_weights,
@@ -55,8 +58,19 @@ impl std::fmt::Display for TemplateError {
 
 impl std::error::Error for TemplateError {}
 
-/// Renders template `name` in the context's language with `data`.
-pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<String> {
+/// Renders template `name` in the context's language with `data`: the document's text (UTF-8).
+pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Vec<u8>> {
+    render_sized(ctx, name, data, 0)
+}
+
+/// [`render`] into a buffer of `size_hint` bytes to begin with, so that a long document is not
+/// copied over and over as it grows.
+pub fn render_sized<S: Serialize>(
+    ctx: &Context,
+    name: &str,
+    data: &S,
+    size_hint: usize,
+) -> Result<Vec<u8>> {
     let lang = ctx.lang.code();
     let rel = format!("templates/{lang}/{name}.md");
     let path = ctx.ws.root.join(&rel);
@@ -112,7 +126,10 @@ pub fn render<S: Serialize>(ctx: &Context, name: &str, data: &S) -> Result<Strin
     env.add_template_owned(name.to_string(), source)
         .map_err(explain)?;
     let tmpl = env.get_template(name).map_err(explain)?;
-    tmpl.render(minijinja::value::Serde(data)).map_err(explain)
+    let mut out = Vec::with_capacity(size_hint);
+    tmpl.render_captured_to(minijinja::value::Serde(data), &mut out)
+        .map_err(explain)?;
+    Ok(out)
 }
 
 #[derive(Debug, Serialize)]
@@ -178,31 +195,6 @@ struct GroupRow {
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct ItemRow {
-    pub id: String,
-    pub name: String,
-    pub category: String,
-    pub indicator: String,
-    pub lead: String,
-    pub support: String,
-    pub owner: String,
-    pub binding: bool,
-    pub target: String,
-    pub value: String,
-    pub expected: String,
-    pub status: &'static str,
-    pub status_label: &'static str,
-    pub light: &'static str,
-    pub light_label: &'static str,
-    pub score: String,
-    pub entries: u32,
-    pub cards_yellow: u32,
-    pub cards_red: u32,
-    pub last_date: String,
-    pub last_note: String,
-}
-
-#[derive(Debug, Serialize)]
 struct CardRow {
     division: String,
     item: String,
@@ -244,70 +236,182 @@ pub struct SummaryData {
     statuses: Vec<StatusCount>,
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
-    not_done: Vec<SharedRow>,
+    /// Item rows (`ItemRow`), as lists of values.
+    not_done: Value,
     /// With `--division`: the items it supports (协办), led by other divisions.
-    supported: Vec<ItemRow>,
-    binding: Vec<SharedRow>,
+    supported: Value,
+    binding: Value,
     discipline: Vec<DisciplineRow>,
     cards: Vec<CardRow>,
-    items: Vec<SharedRow>,
-}
-
-/// A listed item's row, made once and shown in every list it belongs to (not done, binding, the
-/// appendix): serialised as the row itself.
-#[derive(Debug, Clone)]
-struct SharedRow(std::rc::Rc<ItemRow>);
-
-impl Serialize for SharedRow {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
+    items: Value,
 }
 
 pub(crate) fn division_name(plan: &Plan, id: &str) -> String {
     plan.division(id).map_or(id.to_string(), |d| d.name.clone())
 }
 
-pub(crate) fn item_row(plan: &Plan, s: &ItemStatus, lang: Lang) -> ItemRow {
-    let item = &plan.items[s.index];
-    let ind = &plan.indicators[item.indicator];
-    let sep = match lang {
-        Lang::Zh => "、",
-        Lang::En => ", ",
-    };
-    ItemRow {
-        id: escape(&item.id),
-        name: escape(&item.name),
-        category: escape(
-            &plan
-                .category(&ind.category)
-                .map_or(ind.category.clone(), |c| c.name.clone()),
-        ),
-        indicator: escape(&ind.name),
-        lead: escape(&division_name(plan, &item.lead)),
-        support: escape(
-            &item
-                .support
-                .iter()
-                .map(|d| division_name(plan, d))
-                .collect::<Vec<_>>()
-                .join(sep),
-        ),
-        owner: escape(item.owner.as_deref().unwrap_or("")),
-        binding: item.binding,
-        target: escape(&target_text(plan, s.index)),
-        value: escape(&value_text(plan, s)),
-        expected: escape(&expected_text(plan, s)),
-        status: s.status.as_str(),
-        status_label: status_word(s.status, lang),
-        light: s.light.as_str(),
-        light_label: light_word(s.light, lang),
-        score: score(s.score * Decimal::from(100)),
-        entries: s.entries,
-        cards_yellow: s.cards.yellow,
-        cards_red: s.cards.red,
-        last_date: s.last_date.map_or(String::new(), |d| d.to_string()),
-        last_note: escape(s.last_note.as_deref().unwrap_or("")),
+/// The fields of an item row (`docs/templates.md`), in the order a template enumerates them.
+const ITEM_FIELDS: [&str; 21] = [
+    "id",
+    "name",
+    "category",
+    "indicator",
+    "lead",
+    "support",
+    "owner",
+    "binding",
+    "target",
+    "value",
+    "expected",
+    "status",
+    "status_label",
+    "light",
+    "light_label",
+    "score",
+    "entries",
+    "cards_yellow",
+    "cards_red",
+    "last_date",
+    "last_note",
+];
+
+/// An item's row: the values of [`ITEM_FIELDS`], ready to print. A template reads a field when it
+/// uses it; a row is made once and shared by every list it is in (not done, binding, the
+/// appendix).
+#[derive(Debug)]
+pub(crate) struct ItemRow([Value; ITEM_FIELDS.len()]);
+
+impl Object for ItemRow {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let i = match key {
+            "id" => 0,
+            "name" => 1,
+            "category" => 2,
+            "indicator" => 3,
+            "lead" => 4,
+            "support" => 5,
+            "owner" => 6,
+            "binding" => 7,
+            "target" => 8,
+            "value" => 9,
+            "expected" => 10,
+            "status" => 11,
+            "status_label" => 12,
+            "light" => 13,
+            "light_label" => 14,
+            "score" => 15,
+            "entries" => 16,
+            "cards_yellow" => 17,
+            "cards_red" => 18,
+            "last_date" => 19,
+            "last_note" => 20,
+            _ => return None,
+        };
+        Some(self.0[i].clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&ITEM_FIELDS)
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(ITEM_FIELDS.len())
+    }
+}
+
+/// User text as a template value, Markdown-escaped.
+fn text(s: &str) -> Value {
+    Value::from(escape_cow(s))
+}
+
+/// Makes item rows, with the names many items share (categories, indicators, divisions) escaped
+/// once.
+pub(crate) struct ItemRows<'a> {
+    plan: &'a Plan,
+    lang: Lang,
+    /// Per indicator: its category's name and its own.
+    indicators: Vec<(Value, Value)>,
+    /// Per division id: its name, and the name escaped.
+    divisions: HashMap<&'a str, (&'a str, Value)>,
+}
+
+impl<'a> ItemRows<'a> {
+    pub(crate) fn new(plan: &'a Plan, lang: Lang) -> Self {
+        let indicators = plan
+            .indicators
+            .iter()
+            .map(|ind| {
+                let category = plan
+                    .category(&ind.category)
+                    .map_or(ind.category.as_str(), |c| c.name.as_str());
+                (text(category), text(&ind.name))
+            })
+            .collect();
+        let divisions = plan
+            .divisions
+            .iter()
+            .map(|d| (d.id.as_str(), (d.name.as_str(), text(&d.name))))
+            .collect();
+        ItemRows {
+            plan,
+            lang,
+            indicators,
+            divisions,
+        }
+    }
+
+    /// A division's name (its id when the plan has no such division), and the name escaped.
+    fn division<'b>(&'b self, id: &'b str) -> (&'b str, Value) {
+        match self.divisions.get(id) {
+            Some((name, v)) => (name, v.clone()),
+            None => (id, text(id)),
+        }
+    }
+
+    /// Item `s`'s row.
+    pub(crate) fn row(&self, s: &ItemStatus) -> Value {
+        let (plan, lang) = (self.plan, self.lang);
+        let item = &plan.items[s.index];
+        let (category, indicator) = self.indicators[item.indicator].clone();
+        let support = match item.support.as_slice() {
+            [] => Value::from(""),
+            [one] => self.division(one).1,
+            many => {
+                let sep = match lang {
+                    Lang::Zh => "、",
+                    Lang::En => ", ",
+                };
+                let names: Vec<&str> = many.iter().map(|d| self.division(d).0).collect();
+                text(&names.join(sep))
+            }
+        };
+        Value::from_object(ItemRow([
+            text(&item.id),
+            text(&item.name),
+            category,
+            indicator,
+            self.division(&item.lead).1,
+            support,
+            text(item.owner.as_deref().unwrap_or("")),
+            Value::from(item.binding),
+            text(&target_text(plan, s.index)),
+            text(&value_text(plan, s)),
+            text(&expected_text(plan, s)),
+            Value::from(s.status.as_str()),
+            Value::from(status_word(s.status, lang)),
+            Value::from(s.light.as_str()),
+            Value::from(light_word(s.light, lang)),
+            Value::from(score(s.score * Decimal::from(100))),
+            Value::from(s.entries),
+            Value::from(s.cards.yellow),
+            Value::from(s.cards.red),
+            Value::from(s.last_date.map_or(String::new(), |d| d.to_string())),
+            text(s.last_note.as_deref().unwrap_or("")),
+        ]))
     }
 }
 
@@ -353,7 +457,67 @@ pub fn summary_data(
         .iter()
         .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
         .collect();
-    let t = totals(plan, &listed);
+    let maker = ItemRows::new(plan, lang);
+    // The listed items' rows are made on the other cores while this one works out the rest,
+    // then joins them: each thread takes the next chunk of items until none is left.
+    const CHUNK: usize = 256;
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut made = Vec::new();
+        loop {
+            let start = next.fetch_add(1, Ordering::Relaxed) * CHUNK;
+            let left = listed.get(start..).unwrap_or_default();
+            if left.is_empty() {
+                break made;
+            }
+            let chunk = &left[..left.len().min(CHUNK)];
+            made.push((
+                start,
+                chunk.iter().map(|s| maker.row(s)).collect::<Vec<_>>(),
+            ));
+        }
+    };
+    std::thread::scope(|scope| {
+        let others = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+        let workers: Vec<_> = (0..others.min(listed.len() / CHUNK))
+            .map(|_| scope.spawn(work))
+            .collect();
+        let rest = summary_rest(ctx, plan, all, dates, division, &listed, &maker);
+        let mut made = work();
+        for w in workers {
+            made.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        made.sort_unstable_by_key(|(start, _)| *start);
+        let rows: Vec<Value> = made.into_iter().flat_map(|(_, rows)| rows).collect();
+        let of = |keep: &dyn Fn(&ItemStatus) -> bool| -> Value {
+            listed
+                .iter()
+                .zip(&rows)
+                .filter(|(s, _)| keep(s))
+                .map(|(_, row)| row.clone())
+                .collect()
+        };
+        SummaryData {
+            not_done: of(&|s| s.status != Status::Done),
+            binding: of(&|s| plan.items[s.index].binding),
+            items: Value::from(rows),
+            ..rest
+        }
+    })
+}
+
+/// Everything of the summary's data but the listed items' rows.
+fn summary_rest(
+    ctx: &Context,
+    plan: &Plan,
+    all: &[ItemStatus],
+    dates: Dates,
+    division: Option<&str>,
+    listed: &[&ItemStatus],
+    maker: &ItemRows,
+) -> SummaryData {
+    let lang = ctx.lang;
+    let t = totals(plan, listed);
     let share = share_points(plan, listed.iter().copied());
     let binding: Vec<&ItemStatus> = listed
         .iter()
@@ -362,7 +526,7 @@ pub fn summary_data(
         .collect();
 
     // Categories: counts over the listed items; points and score from indicator scores.
-    let scores = indicator_scores(plan, &listed);
+    let scores = indicator_scores(plan, listed);
     let mut categories = Vec::new();
     for c in &plan.categories {
         let list: Vec<&ItemStatus> = listed
@@ -397,7 +561,7 @@ pub fn summary_data(
     // The listed items by lead, in plan order: every division's items are all of its items
     // (`division_points`) whether or not the report is one division's.
     let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
-    for s in &listed {
+    for s in listed {
         by_lead
             .entry(plan.items[s.index].lead.as_str())
             .or_default()
@@ -420,7 +584,7 @@ pub fn summary_data(
     }
 
     let mut cards = Vec::new();
-    for s in &listed {
+    for s in listed {
         let item = &plan.items[s.index];
         for c in &s.card_periods {
             cards.push(CardRow {
@@ -446,20 +610,10 @@ pub fn summary_data(
         .collect();
     let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
     let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
-    for s in &listed {
+    for s in listed {
         *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
         *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
     }
-    // Every listed item's row, by item index.
-    let mut rows: Vec<Option<SharedRow>> = vec![None; plan.items.len()];
-    for s in &listed {
-        rows[s.index] = Some(SharedRow(std::rc::Rc::new(item_row(plan, s, lang))));
-    }
-    let row_of = |s: &ItemStatus| {
-        rows[s.index]
-            .clone()
-            .unwrap_or_else(|| SharedRow(std::rc::Rc::new(item_row(plan, s, lang))))
-    };
     SummaryData {
         office: office(ctx),
         year: plan.year,
@@ -520,19 +674,15 @@ pub fn summary_data(
             Some(d) => all
                 .iter()
                 .filter(|s| plan.items[s.index].support.iter().any(|x| x == d))
-                .map(|s| item_row(plan, s, lang))
+                .map(|s| maker.row(s))
                 .collect(),
-            None => Vec::new(),
+            None => Value::from(Vec::<Value>::new()),
         },
-        not_done: listed
-            .iter()
-            .filter(|s| s.status != Status::Done)
-            .map(|s| row_of(s))
-            .collect(),
-        binding: binding.iter().map(|s| row_of(s)).collect(),
+        not_done: Value::UNDEFINED,
+        binding: Value::UNDEFINED,
         discipline,
         cards,
-        items: listed.iter().map(|s| row_of(s)).collect(),
+        items: Value::UNDEFINED,
     }
 }
 
@@ -543,9 +693,15 @@ pub fn summary(
     all: &[ItemStatus],
     dates: Dates,
     division: Option<&str>,
-) -> Result<String> {
+) -> Result<Vec<u8>> {
     let data = summary_data(ctx, plan, all, dates, division);
-    render(ctx, "summary", &data)
+    // The built-in template writes a line of some 150 bytes per row.
+    let rows = [&data.items, &data.not_done, &data.binding, &data.supported]
+        .iter()
+        .filter_map(|v| v.len())
+        .sum::<usize>()
+        + data.cards.len();
+    render_sized(ctx, "summary", &data, 4096 + 256 * rows)
 }
 
 /// `2014-12-31` → `2014年12月31日`, the date form of Chinese official documents.

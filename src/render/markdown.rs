@@ -4,6 +4,8 @@
 //! entities, leading spaces `&#32;`, and line breaks `<br>`, so it can never break a table, open a
 //! code block, make a link or inject HTML.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
 use crate::status::round;
@@ -13,6 +15,50 @@ use crate::status::round;
 /// Inline markers (`` ` * _ [ ] | ~ \ ``) are escaped everywhere; block markers (`# + - = >`, and
 /// `1.` / `1)`) only where they would start a block, at the very beginning of the text.
 pub fn escape(s: &str) -> String {
+    escape_cow(s).into_owned()
+}
+
+/// [`escape`] without a copy when the text needs no escaping, as most names and values do.
+pub fn escape_cow(s: &str) -> Cow<'_, str> {
+    if plain(s) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(escape_slow(s))
+    }
+}
+
+/// True when [`escape`] would return `s` unchanged; false as well for some texts it would not
+/// change (the byte 0xC2, which begins both the C1 controls and ordinary characters; a digit
+/// followed by `.` or `)`; `+ - =` first even when no space follows).
+fn plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if matches!(b.first(), Some(b' ' | b'#' | b'+' | b'-' | b'='))
+        || (digits > 0 && matches!(b.get(digits), Some(b'.' | b')')))
+    {
+        return false;
+    }
+    !b.iter().any(|&c| {
+        c < 0x20
+            || matches!(
+                c,
+                0x7f | 0xc2
+                    | b'<'
+                    | b'>'
+                    | b'&'
+                    | b'\\'
+                    | b'`'
+                    | b'*'
+                    | b'_'
+                    | b'['
+                    | b']'
+                    | b'|'
+                    | b'~'
+            )
+    })
+}
+
+fn escape_slow(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut at_line_start = true;
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
@@ -91,6 +137,17 @@ mod tests {
         assert_eq!(escape("-1.3%"), "-1.3%");
         assert_eq!(escape("- 列表"), "\\- 列表");
         assert_eq!(escape("[链接](http://x)"), "\\[链接\\](http://x)");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_text_is_kept_as_it_is(
+            s in "[ #+=.)0-9a<>&\\\\`*_\\[\\]|~\n\r\t\u{85}\u{a0}é中-]{0,8}",
+            t in proptest::prelude::any::<String>(),
+        ) {
+            proptest::prop_assert_eq!(escape_cow(&s), escape_slow(&s));
+            proptest::prop_assert_eq!(escape_cow(&t), escape_slow(&t));
+        }
     }
 
     #[test]

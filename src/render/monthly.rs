@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cmd::Context;
 use crate::diag::Lang;
 use crate::model::{Direction, Plan};
-use crate::render::documents::{ItemRow, Office, card_word, division_name, item_row, office};
+use crate::render::documents::{ItemRows, Office, card_word, division_name, office};
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{status_word, value_text};
 use crate::status::{Dates, ItemStatus, Light, Status, totals};
@@ -75,7 +75,8 @@ pub struct MonthlyData {
     statuses: Vec<Count>,
     lights: Vec<Count>,
     changes: Vec<Change>,
-    attention: Vec<ItemRow>,
+    /// Item rows (`documents::ItemRow`).
+    attention: Vec<minijinja::Value>,
     divisions: Vec<DivisionLine>,
     cards: Vec<CardLine>,
     next_month_label: String,
@@ -141,13 +142,14 @@ pub fn monthly_data(
             }
         })
         .collect();
+    let rows = ItemRows::new(plan, lang);
     let attention = now
         .iter()
         .filter(|s| {
             matches!(s.status, Status::Behind | Status::Missed)
                 || (s.status == Status::NotReported && s.light != Light::Green)
         })
-        .map(|s| item_row(plan, s, lang))
+        .map(|s| rows.row(s))
         .collect();
     let mut cards = Vec::new();
     let divisions = plan
