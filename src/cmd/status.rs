@@ -103,11 +103,11 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         args.category.as_deref(),
     )?;
     let t = totals(&plan, &items);
-    let text = match args.format {
+    let pieces = match args.format {
         StatusFormat::Json => out::json(&plan, dates, &items, &t),
-        StatusFormat::Csv => out::csv(&plan, &items),
-        StatusFormat::Markdown => out::markdown(&plan, &items, &t, ctx.lang),
-        StatusFormat::Table => out::table(
+        StatusFormat::Csv => vec![out::csv(&plan, &items)],
+        StatusFormat::Markdown => vec![out::markdown(&plan, &items, &t, ctx.lang)],
+        StatusFormat::Table => vec![out::table(
             ctx.ws.settings.short(),
             &plan,
             dates,
@@ -115,10 +115,12 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             &t,
             ctx.lang,
             ctx.color_stdout,
-        ),
+        )],
     };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
+    for piece in pieces {
+        stdout.write_all(piece.as_bytes())?;
+    }
     stdout.flush()?;
     let failed = args
         .fail_on

@@ -114,14 +114,14 @@ pub fn totals_json(t: &Totals) -> Value {
     })
 }
 
-/// `status --format json`.
+/// `status --format json`, as pieces of text to be written one after the other.
 ///
 /// The items are written on as many threads as there are cores (a large plan has ten thousand),
 /// each one as `serde_json` writes it pretty at the top level, then indented to its place in the
 /// document's `items` array: JSON strings hold no raw line breaks, so indenting every line is
 /// exactly what writing it in place would give (the golden files of `status --format json` pin
-/// the bytes).
-pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -> String {
+/// the bytes). The pieces are not joined, which would hold the document twice.
+pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -> Vec<String> {
     /// The document, in the key order of SPEC §5.3, written here with an empty `items` array
     /// whose text is then replaced.
     #[derive(serde::Serialize)]
@@ -142,7 +142,7 @@ pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     if items.is_empty() {
-        return s;
+        return vec![s];
     }
     let part = |chunk: &[&ItemStatus]| -> String {
         let mut out = String::new();
@@ -176,23 +176,18 @@ pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -
         }
         parts
     });
-    // The document around the array, then the parts in place of `[]`, each dropped once copied.
-    let at = s
-        .find("\"items\": []")
-        .map_or(s.len(), |i| i + "\"items\": [".len());
-    let size = s.len() + parts.iter().map(|p| p.len() + 2).sum::<usize>() + 4;
-    let mut out = String::with_capacity(size);
-    out.push_str(&s[..at]);
-    out.push('\n');
+    // The document around the array, and the parts in place of `[]`.
+    let at = s.find("\"items\": []").map_or(s.len(), |i| i + "\"items\": [".len());
+    let mut pieces = Vec::with_capacity(parts.len() * 2 + 2);
+    pieces.push(format!("{}\n", &s[..at]));
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            out.push_str(",\n");
+            pieces.push(",\n".to_string());
         }
-        out.push_str(&part);
+        pieces.push(part);
     }
-    out.push_str("\n  ");
-    out.push_str(&s[at..]);
-    out
+    pieces.push(format!("\n  {}", &s[at..]));
+    pieces
 }
 
 /// The text of a status in `lang`.
