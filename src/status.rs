@@ -11,10 +11,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use crate::calendar::{Period, WorkCalendar};
-use crate::model::{Direction, Entry, Item, Measure, Plan, Schedule, Settings};
+use crate::model::{Cadence, Direction, Entry, Item, Measure, Plan, Schedule, Settings};
 
 /// The evaluation date D and the knowledge date K ≥ D.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Dates {
     pub as_of: NaiveDate,
     pub known: NaiveDate,
@@ -212,9 +212,17 @@ pub struct ItemState {
 }
 
 /// Reporting deadlines L and red-card days R of periods, worked out once for the many items that
-/// share their periods (counting working days is most of making an item's fold).
+/// share their periods (counting working days is most of making an item's fold), and the empty
+/// folds made so far: items of the same cadence, span, direction and measure start alike.
 #[derive(Debug, Default)]
-pub struct Deadlines(HashMap<(Period, u32, u32), (NaiveDate, NaiveDate)>);
+pub struct Deadlines(
+    HashMap<(Period, u32, u32), (NaiveDate, NaiveDate)>,
+    HashMap<FoldShape, ItemState>,
+);
+
+/// What an empty fold depends on besides the settings and the calendar (the same for every item
+/// of a scan).
+type FoldShape = (Cadence, NaiveDate, NaiveDate, Direction, Measure, Dates);
 
 impl Deadlines {
     fn get(
@@ -238,6 +246,29 @@ impl ItemState {
 
     /// `new`, with deadlines shared with other items' folds.
     pub fn with_deadlines(
+        item: &Item,
+        dates: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+        deadlines: &mut Deadlines,
+    ) -> ItemState {
+        let shape = (
+            item.cadence,
+            item.start,
+            item.due,
+            item.direction,
+            item.measure,
+            dates,
+        );
+        if let Some(empty) = deadlines.1.get(&shape) {
+            return empty.clone();
+        }
+        let empty = ItemState::empty(item, dates, settings, cal, deadlines);
+        deadlines.1.insert(shape, empty.clone());
+        empty
+    }
+
+    fn empty(
         item: &Item,
         dates: Dates,
         settings: &Settings,
