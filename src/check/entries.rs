@@ -992,10 +992,11 @@ pub fn placed(mut d: Diagnostic, src: &Source, m: &Mark) -> Diagnostic {
 pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
     let mut diags = Vec::new();
     let mut items: Vec<_> = history.marks.into_iter().collect();
-    items.sort_by_key(|(i, _)| *i);
+    // Keys are unique (an item once; a file's line once), so an unstable sort gives one order.
+    items.sort_unstable_by_key(|(i, _)| *i);
     for (index, mut marks) in items {
         let item = &plan.items[index];
-        marks.sort_by_key(|m| (m.date, m.file, m.line));
+        marks.sort_unstable_by_key(|m| (m.date, m.file, m.line));
         if item.kind == Kind::Task {
             // The last line of each date, in date order.
             let mut last: Option<Mark> = None;
