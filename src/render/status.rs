@@ -177,7 +177,9 @@ pub fn json(plan: &Plan, dates: Dates, items: &[&ItemStatus], totals: &Totals) -
         parts
     });
     // The document around the array, and the parts in place of `[]`.
-    let at = s.find("\"items\": []").map_or(s.len(), |i| i + "\"items\": [".len());
+    let at = s
+        .find("\"items\": []")
+        .map_or(s.len(), |i| i + "\"items\": [".len());
     let mut pieces = Vec::with_capacity(parts.len() * 2 + 2);
     pieces.push(format!("{}\n", &s[..at]));
     for (i, part) in parts.into_iter().enumerate() {
