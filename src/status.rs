@@ -11,7 +11,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use crate::calendar::{Period, WorkCalendar};
-use crate::model::{Cadence, Direction, Entry, Item, Measure, Plan, Schedule, Settings};
+use crate::model::{Cadence, Direction, EntryRef, Item, Measure, Plan, Schedule, Settings};
 
 /// The evaluation date D and the knowledge date K ≥ D.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,7 +139,7 @@ impl Probe {
     }
 
     /// Counts the entry if it is dated and known in time; says whether it did.
-    fn add(&mut self, e: &Entry, file: u32) -> bool {
+    fn add(&mut self, e: &EntryRef<'_>, file: u32) -> bool {
         if e.known_on() > self.known || e.date > self.cut {
             return false;
         }
@@ -306,7 +306,7 @@ impl ItemState {
     }
 
     /// Folds one valid entry of this item; `file` is the file's index in name order.
-    pub fn add(&mut self, e: &Entry, file: u32) {
+    pub fn add(&mut self, e: &EntryRef<'_>, file: u32) {
         if e.known_on() > self.main.known {
             return;
         }
@@ -317,10 +317,11 @@ impl ItemState {
             // Reuses the note's buffer: most entries are newer than the last.
             Some(last) if key > (last.0, last.1, last.2) => {
                 (last.0, last.1, last.2) = key;
-                last.3.clone_from(&e.note);
+                last.3.clear();
+                last.3.push_str(e.note);
             }
             Some(_) => {}
-            None => self.last_note = Some((key.0, key.1, key.2, e.note.clone())),
+            None => self.last_note = Some((key.0, key.1, key.2, e.note.to_string())),
         }
         self.main.add(e, file);
         // The periods follow each other month by month: the one holding the entry's date is
@@ -849,7 +850,7 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
-    use crate::model::{Cadence, Category, Indicator, Kind, Locs, Milestone};
+    use crate::model::{Cadence, Category, Entry, Indicator, Kind, Locs, Milestone};
 
     const YEAR: i32 = 2014;
 
@@ -999,7 +1000,7 @@ mod tests {
     ) -> ItemStatus {
         let mut one = ItemState::new(item, dt, settings, cal);
         for (f, e) in es {
-            one.add(e, *f);
+            one.add(&e.view(), *f);
         }
         let files: BTreeSet<u32> = es.iter().map(|(f, _)| *f).collect();
         let mut merged = ItemState::new(item, dt, settings, cal);
@@ -1007,7 +1008,7 @@ mod tests {
             let mut part = ItemState::new(item, dt, settings, cal);
             for (f, e) in es.iter().rev() {
                 if f == file {
-                    part.add(e, *f);
+                    part.add(&e.view(), *f);
                 }
             }
             merged.merge(&part);
@@ -1526,7 +1527,7 @@ mod properties {
 
     use super::*;
     use crate::calendar::Period;
-    use crate::model::{Cadence, Indicator, Kind, Locs, Milestone};
+    use crate::model::{Cadence, Entry, Indicator, Kind, Locs, Milestone};
 
     fn jan1() -> NaiveDate {
         NaiveDate::from_ymd_opt(2014, 1, 1).expect("date")
@@ -1777,7 +1778,7 @@ mod properties {
             .map(|it| ItemState::new(it, dates, settings, cal))
             .collect();
         for (index, file, e) in entries {
-            states[*index].add(e, *file);
+            states[*index].add(&e.view(), *file);
         }
         plan.items
             .iter()

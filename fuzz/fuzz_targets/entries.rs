@@ -74,6 +74,7 @@ fuzz_target!(|data: &[u8]| {
         today: NaiveDate::from_ymd_opt(2015, 1, 15).expect("date"),
         refuse_future: pick & 0x80 == 0,
         plan_complete: pick & 0x40 == 0,
+        hand_on: true,
     };
     let dates = Dates {
         as_of: NaiveDate::from_ymd_opt(2014, 12, 31).expect("date"),

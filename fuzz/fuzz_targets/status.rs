@@ -193,7 +193,7 @@ fn fold(
         // One fold per file, merged in file order: what `check::scan_year` does on threads.
         let mut per_file: Vec<Vec<ItemState>> = (0..4).map(|_| new()).collect();
         for (index, file, e) in entries {
-            per_file[*file as usize][*index].add(e, *file);
+            per_file[*file as usize][*index].add(&e.view(), *file);
         }
         for part in &per_file {
             for (s, o) in states.iter_mut().zip(part) {
@@ -202,7 +202,7 @@ fn fold(
         }
     } else {
         for (index, file, e) in entries {
-            states[*index].add(e, *file);
+            states[*index].add(&e.view(), *file);
         }
     }
     plan.items

@@ -15,7 +15,7 @@ use foldhash::fast::FixedState;
 use rust_decimal::Decimal;
 
 use crate::diag::{Diagnostic, Diagnostics, Place, Text};
-use crate::model::{Division, Entry, Kind, Measure, Plan};
+use crate::model::{Division, EntryRef, Kind, Measure, Plan};
 use crate::workspace::entries::{self, FILED, Header, RawRecord};
 use crate::workspace::source::Source;
 use crate::workspace::toml_reader::did_you_mean;
@@ -31,7 +31,7 @@ pub struct Rules<'a> {
     /// (its ids are partial), only the file's shape is.
     pub plan_complete: bool,
     /// Whether valid entries are handed on (to a status fold, to `report add`); `check` alone
-    /// needs only the verdicts, and skips copying each entry's text.
+    /// needs only the verdicts.
     pub hand_on: bool,
 }
 
@@ -202,7 +202,7 @@ pub fn scan_file(
     division: &str,
     diags: &mut Diagnostics,
     history: &mut History,
-    mut accept: impl FnMut(usize, &Entry),
+    mut accept: impl FnMut(usize, &EntryRef<'_>),
 ) -> Option<Header> {
     let plan = rules.plan;
     let div = plan.division(division).filter(|_| rules.plan_complete);
@@ -257,34 +257,20 @@ pub fn scan_file(
     let mut seen: HashMap<u64, usize, FixedState> =
         HashMap::with_capacity_and_hasher(src.text.len() / 64, FixedState::default());
     let mut memo = Memo::default();
-    // One entry, refilled for every record, so that a valid record costs no allocation.
-    let mut entry = Entry {
-        date: NaiveDate::MIN,
-        item: String::new(),
-        value: None,
-        note: String::new(),
-        evidence: String::new(),
-        reporter: String::new(),
-        filed: None,
-        line: 0,
-    };
     let header = entries::read(src, diags, |header, rec, diags| {
         let Some(div) = div else { return };
         let mut problems = Diagnostics::new();
-        let valid = record(
-            rules,
-            src,
-            div,
-            header,
-            rec,
-            &mut memo,
-            &mut problems,
-            rules.hand_on.then_some(&mut entry),
-        );
+        let valid = record(rules, src, div, header, rec, &mut memo, &mut problems);
         if !problems.is_empty() {
             diags.extend(problems);
         }
-        let Some(Valid { index, date, value }) = valid else {
+        let Some(Valid {
+            index,
+            date,
+            value,
+            filed,
+        }) = valid
+        else {
             return;
         };
         let key = FixedState::default().hash_one(rec.canonical.as_bytes());
@@ -329,6 +315,18 @@ pub fn scan_file(
             });
         }
         if rules.hand_on {
+            use crate::workspace::entries::{EVIDENCE, ITEM, NOTE, REPORTER};
+            let f = &rec.fields;
+            let entry = EntryRef {
+                date,
+                item: f[ITEM],
+                value,
+                note: f[NOTE],
+                evidence: f[EVIDENCE],
+                reporter: f[REPORTER],
+                filed,
+                line: rec.line,
+            };
             accept(index, &entry);
         }
     });
@@ -472,10 +470,11 @@ struct Valid {
     index: usize,
     date: NaiveDate,
     value: Option<Decimal>,
+    filed: Option<NaiveDate>,
 }
 
-/// Validates one record into `diags` (which starts empty); when it has no error, fills `entry` (if
-/// asked) with it and returns what the rules across records need.
+/// Validates one record into `diags` (which starts empty); when it has no error, returns what the
+/// fold and the rules across records need (the entry's text is the record's).
 #[allow(clippy::too_many_arguments)]
 fn record(
     rules: &Rules<'_>,
@@ -485,7 +484,6 @@ fn record(
     rec: &RawRecord<'_>,
     memo: &mut Memo,
     diags: &mut Diagnostics,
-    entry: Option<&mut Entry>,
 ) -> Option<Valid> {
     use crate::workspace::entries::{DATE, EVIDENCE, ITEM, NOTE, REPORTER, VALUE};
     let plan = rules.plan;
@@ -855,28 +853,12 @@ fn record(
     if diags.has_errors() {
         return None;
     }
-    let valid = Valid {
+    Some(Valid {
         index: item_index?,
         date: date?,
         value,
-    };
-    let Some(entry) = entry else {
-        return Some(valid);
-    };
-    for (field, text) in [
-        (&mut entry.item, f[ITEM]),
-        (&mut entry.note, note),
-        (&mut entry.evidence, evidence),
-        (&mut entry.reporter, reporter),
-    ] {
-        field.clear();
-        field.push_str(text);
-    }
-    entry.date = valid.date;
-    entry.value = value;
-    entry.filed = filed;
-    entry.line = rec.line;
-    Some(valid)
+        filed,
+    })
 }
 
 /// The first control character of a note: newline and tab are allowed, a carriage return only as

@@ -455,7 +455,7 @@ fn former_entries(ctx: &Context, plan: &Plan, index: usize) -> Result<Vec<Entry>
                 &mut h,
                 |i, e| {
                     if i == index {
-                        out.push(e.clone());
+                        out.push(e.to_entry());
                     }
                 },
             );
@@ -570,7 +570,7 @@ fn check_new_record(
         &mut history,
         |i, e| {
             if i == index {
-                entries.push((e.clone(), 0));
+                entries.push((e.to_entry(), 0));
             }
         },
     );
@@ -632,7 +632,7 @@ fn print_outcome(
     let dates = ctx.dates(plan.year, None)?;
     let mut state = ItemState::new(item, dates, &ctx.ws.settings, cal);
     for (e, f) in entries {
-        state.add(e, *f);
+        state.add(&e.view(), *f);
     }
     let s = evaluate(index, item, &state, dates, &ctx.ws.settings);
     let (id, name, label) = (&item.id, &item.name, period.label());
