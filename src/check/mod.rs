@@ -15,7 +15,6 @@ use std::thread;
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use foldhash::fast::FixedState;
 
 use crate::calendar::WorkCalendar;
 use crate::diag::Diagnostics;
@@ -108,9 +107,15 @@ pub fn scan_year(
         let mut shared = entries::History::default();
         let mut buffer = Vec::new();
         let mut deadlines = Deadlines::default();
-        // This file's folds: (item, one per date), and where each item's are.
+        // This file's folds: (item, one per date), and by item where its are (`NONE`: none yet;
+        // an array, not a map: it is asked once per entry).
+        const NONE: u32 = u32::MAX;
         let mut folds: Vec<(usize, Vec<ItemState>)> = Vec::new();
-        let mut fold_of: HashMap<usize, usize, FixedState> = HashMap::default();
+        let mut fold_of: Vec<u32> = if dates.is_empty() {
+            Vec::new()
+        } else {
+            vec![NONE; plan.items.len()]
+        };
         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let rf = &files[i];
             let mut d = Diagnostics::new();
@@ -135,7 +140,10 @@ pub fn scan_year(
                 &mut d,
                 &mut history,
                 |index, entry| {
-                    let at = *fold_of.entry(index).or_insert_with(|| {
+                    let Some(slot) = fold_of.get_mut(index) else {
+                        return;
+                    };
+                    if *slot == NONE {
                         let item = &plan.items[index];
                         let new = |dt: &Dates| {
                             ItemState::with_deadlines(
@@ -147,15 +155,15 @@ pub fn scan_year(
                             )
                         };
                         folds.push((index, dates.iter().map(new).collect()));
-                        folds.len() - 1
-                    });
-                    for st in &mut folds[at].1 {
+                        *slot = (folds.len() - 1) as u32;
+                    }
+                    for st in &mut folds[*slot as usize].1 {
                         st.add(entry, i as u32);
                     }
                 },
             );
-            fold_of.clear();
             for (index, per_date) in folds.drain(..) {
+                fold_of[index] = NONE;
                 for (per_item, st) in states.iter().zip(per_date) {
                     let mut slot = per_item[index]
                         .lock()
