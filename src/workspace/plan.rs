@@ -890,7 +890,8 @@ fn milestones(
         let m = Table::new(t.src, mt, el.span(), "milestone");
         m.deny_unknown(MILESTONE, diags);
         let mut ml = m.locs();
-        let d = match m.get("due") {
+        let (due_value, value_value) = (m.get("due"), m.get("value"));
+        let d = match due_value {
             None => {
                 m.missing("due", diags);
                 None
@@ -900,7 +901,7 @@ fn milestones(
                 None
             }),
         };
-        let val = match m.get("value") {
+        let val = match value_value {
             None => {
                 m.missing("value", diags);
                 None
@@ -911,12 +912,12 @@ fn milestones(
             }),
         };
         let note = m.string("note", &mut ml, diags);
-        let (Some(d), Some(val)) = (d, val) else {
+        let (Some(d), Some(val), Some(dv), Some(vv)) = (d, val, due_value, value_value) else {
             continue;
         };
         // Places are made for an error only: most milestones have none.
-        let dplace = || m.place(m.get("due").unwrap());
-        let vplace = || m.place(m.get("value").unwrap());
+        let dplace = || m.place(dv);
+        let vplace = || m.place(vv);
         if d < start || d > due {
             diags.push(item_error(
                 t,
