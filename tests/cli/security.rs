@@ -13,6 +13,24 @@ const ORG: &str = "indicators/2014/00-organization.toml";
 const EFF: &str = "indicators/2014/20-efficiency.toml";
 const SEC: &str = "reports/2014/secretariat.csv";
 
+/// `perf report add E1.1 3 --date 2014-12-01 --reporter 林晓燕`, with `extra` arguments.
+fn add_e11(root: &Path, extra: &[&str]) -> crate::common::Run {
+    let mut args = vec![
+        "--today",
+        TODAY,
+        "report",
+        "add",
+        "E1.1",
+        "3",
+        "--date",
+        "2014-12-01",
+        "--reporter",
+        "林晓燕",
+    ];
+    args.extend(extra);
+    perf(root, &args)
+}
+
 fn edit(root: &Path, rel: &str, from: &str, to: &str) {
     let path = root.join(rel);
     let text = fs::read_to_string(&path).unwrap();
@@ -121,21 +139,7 @@ fn escape_sequences_from_the_plan_never_reach_the_terminal() {
         assert_terminal_safe(&format!("{args:?} (stderr)"), &r.stderr);
     }
     // `report add` prints the item's name, value and target (with its unit) after writing.
-    let r = perf(
-        root,
-        &[
-            "--today",
-            TODAY,
-            "report",
-            "add",
-            "E1.1",
-            "3",
-            "--date",
-            "2014-12-01",
-            "--reporter",
-            "林晓燕",
-        ],
-    );
+    let r = add_e11(root, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("市政府督查事项按期办结"), "{}", r.stdout);
     assert_terminal_safe("report add", &r.stdout);
@@ -228,21 +232,7 @@ fn a_linked_year_or_reports_folder_leading_outside_is_refused() {
             v
         };
         let before = listing(outside.path());
-        let r = perf(
-            root,
-            &[
-                "--today",
-                TODAY,
-                "report",
-                "add",
-                "E1.1",
-                "3",
-                "--date",
-                "2014-12-01",
-                "--reporter",
-                "林晓燕",
-            ],
-        );
+        let r = add_e11(root, &[]);
         assert_eq!(r.code, 2, "{linked}: {}", r.stderr);
         assert!(r.stderr.contains("工作区之外"), "{}", r.stderr);
         // Not a byte written outside, not even the lock file.
@@ -308,21 +298,7 @@ fn ids_cannot_climb_out_of_the_reports_folder() {
     let r = perf(root, &["--today", TODAY, "--lang", "en", "check"]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("error[invalid-id]"), "{}", r.stdout);
-    let r = perf(
-        root,
-        &[
-            "--today",
-            TODAY,
-            "report",
-            "add",
-            "E1.1",
-            "3",
-            "--date",
-            "2014-12-01",
-            "--reporter",
-            "林晓燕",
-        ],
-    );
+    let r = add_e11(root, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(!root.join("../secretariat.csv").exists());
     assert!(!root.join("secretariat.csv").exists());
@@ -356,23 +332,7 @@ fn evidence_paths_cannot_climb_out_of_the_workspace() {
         let ws = copy_workspace(&repo());
         let root = ws.path();
         let before = fs::read(root.join(SEC)).unwrap();
-        let r = perf(
-            root,
-            &[
-                "--today",
-                TODAY,
-                "report",
-                "add",
-                "E1.1",
-                "3",
-                "--date",
-                "2014-12-01",
-                "--reporter",
-                "林晓燕",
-                "--evidence",
-                evidence,
-            ],
-        );
+        let r = add_e11(root, &["--evidence", evidence]);
         assert_eq!(r.code, 1, "{evidence}: {}", r.stderr);
         assert!(r.stderr.contains("evidence-outside"), "{}", r.stderr);
         assert_eq!(fs::read(root.join(SEC)).unwrap(), before);
