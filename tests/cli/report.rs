@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{copy_workspace, perf, repo};
+use crate::common::{Run, copy_workspace, perf, repo};
 
 const TODAY: &str = "2014-12-10";
 const FILE: &str = "reports/2014/secretariat.csv";
@@ -31,6 +31,13 @@ fn add(root: &Path, args: &[&str]) -> crate::common::Run {
     let mut all = vec!["--today", TODAY, "report", "add"];
     all.extend(args);
     perf(root, &all)
+}
+
+/// `perf report list` in English on the bundled workspace, well after 2014, with `args`.
+fn list_en(args: &[&str]) -> Run {
+    let mut all = vec!["--today", "2026-01-01", "--lang", "en", "report", "list"];
+    all.extend(args);
+    perf(&repo(), &all)
 }
 
 #[test]
@@ -402,19 +409,7 @@ fn list_filters_and_formats() {
         r.stdout
             .starts_with("\u{feff}file,line,date,item,value,note,evidence,reporter,filed\n")
     );
-    let r = perf(
-        &repo(),
-        &[
-            "--today",
-            "2026-01-01",
-            "--lang",
-            "en",
-            "report",
-            "list",
-            "--item",
-            "S1.1",
-        ],
-    );
+    let r = list_en(&["--item", "S1.1"]);
     assert!(
         r.stdout.contains("│ reports/2014/secretariat.csv:"),
         "{}",
@@ -501,19 +496,7 @@ fn the_report_due_now_counts_only_entries_known_today() {
 
 #[test]
 fn list_refuses_unknown_ids_and_an_empty_range_and_hides_what_is_not_known_yet() {
-    let r = perf(
-        &repo(),
-        &[
-            "--today",
-            "2026-01-01",
-            "--lang",
-            "en",
-            "report",
-            "list",
-            "--item",
-            "E1.7",
-        ],
-    );
+    let r = list_en(&["--item", "E1.7"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -521,19 +504,7 @@ fn list_refuses_unknown_ids_and_an_empty_range_and_hides_what_is_not_known_yet()
         "{}",
         r.stderr
     );
-    let r = perf(
-        &repo(),
-        &[
-            "--today",
-            "2026-01-01",
-            "--lang",
-            "en",
-            "report",
-            "list",
-            "--division",
-            "nosuch",
-        ],
-    );
+    let r = list_en(&["--division", "nosuch"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("divisions: secretariat, general"),
