@@ -75,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
         refuse_future: pick & 0x80 == 0,
         plan_complete: pick & 0x40 == 0,
         hand_on: true,
+        warnings: true,
     };
     let dates = Dates {
         as_of: NaiveDate::from_ymd_opt(2014, 12, 31).expect("date"),

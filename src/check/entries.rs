@@ -33,6 +33,9 @@ pub struct Rules<'a> {
     /// Whether valid entries are handed on (to a status fold, to `report add`); `check` alone
     /// needs only the verdicts.
     pub hand_on: bool,
+    /// Whether the rules that only warn are applied. `check` and `report add` show warnings; the
+    /// status commands show only errors (which stop them), so they skip the work of warnings.
+    pub warnings: bool,
 }
 
 /// A record kept for the rules that compare records of one item.
@@ -254,8 +257,13 @@ pub fn scan_file(
         );
     }
     // Duplicates: a record whose fields equal an earlier record's, found by a hash of its fields.
+    let capacity = if rules.warnings {
+        src.text.len() / 64
+    } else {
+        0
+    };
     let mut seen: HashMap<u64, usize, FixedState> =
-        HashMap::with_capacity_and_hasher(src.text.len() / 64, FixedState::default());
+        HashMap::with_capacity_and_hasher(capacity, FixedState::default());
     let mut memo = Memo::default();
     let header = entries::read(src, diags, |header, rec, diags| {
         let Some(div) = div else { return };
@@ -273,14 +281,17 @@ pub fn scan_file(
         else {
             return;
         };
-        let key = FixedState::default().hash_one(rec.canonical.as_bytes());
-        // One probe of the map, whether the record is new or not.
-        let first = match seen.entry(key) {
-            Occupied(first) => Some(*first.get()),
-            Vacant(slot) => {
-                slot.insert(rec.line);
-                None
+        // Duplicates are warned of; one probe of the map, whether the record is new or not.
+        let first = if rules.warnings {
+            match seen.entry(FixedState::default().hash_one(rec.canonical.as_bytes())) {
+                Occupied(first) => Some(*first.get()),
+                Vacant(slot) => {
+                    slot.insert(rec.line);
+                    None
+                }
             }
+        } else {
+            None
         };
         if let Some(first) = first {
             diags.push(
@@ -302,8 +313,9 @@ pub fn scan_file(
         let item = &plan.items[index];
         let bounded_sum =
             item.measure == Measure::Sum && (item.min.is_some() || item.max.is_some());
+        // A task's history is for a warning (progress going down); a bounded sum's for an error.
         if let Some(value) = value
-            && (item.kind == Kind::Task || bounded_sum)
+            && ((item.kind == Kind::Task && rules.warnings) || bounded_sum)
         {
             history.marks.entry(index).or_default().push(Mark {
                 date,
@@ -332,6 +344,7 @@ pub fn scan_file(
     });
     if let Some(h) = &header
         && !h.has(FILED)
+        && rules.warnings
     {
         diags.push(
             Diagnostic::warning(
@@ -814,7 +827,9 @@ fn record(
 
     // Warnings about the entry's place in the item's span (a date outside the year is an error
     // already).
-    if let (Some(d), Some(item)) = (date.filter(|d| d.year() == year), item) {
+    if let (Some(d), Some(item)) = (date.filter(|d| d.year() == year), item)
+        && rules.warnings
+    {
         if d > item.due {
             diags.push(Diagnostic::warning(
                 "after-due",
@@ -928,7 +943,7 @@ fn check_evidence(
             "写工作区内的相对路径（如 docs/2014/E1.1-h1.pdf），或完整网址（https://…）",
             "use a path relative to the workspace root (like docs/2014/E1.1-h1.pdf) or a URL (https://…)",
         )));
-    } else if !memo.evidence_exists(rules.root, evidence) {
+    } else if rules.warnings && !memo.evidence_exists(rules.root, evidence) {
         diags.push(
             Diagnostic::warning(
                 "evidence-missing",

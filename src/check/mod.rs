@@ -38,6 +38,8 @@ pub struct YearScan {
 pub struct ScanOptions {
     pub today: NaiveDate,
     pub refuse_future: bool,
+    /// Whether warnings are looked for (`check`); the status commands stop only at errors.
+    pub warnings: bool,
 }
 
 /// The working-day calendar for a year: its own plan's, and the next year's where it has one
@@ -80,6 +82,7 @@ pub fn scan_year(
         refuse_future: opts.refuse_future,
         plan_complete,
         hand_on: !dates.is_empty(),
+        warnings: opts.warnings,
     };
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -33,6 +33,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
     let opts = ScanOptions {
         today: ctx.today,
         refuse_future: true,
+        warnings: true,
     };
     let mut diags = check_workspace(&ctx.ws, args.year, opts)?;
     if let Some(base) = &base {

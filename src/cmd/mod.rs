@@ -154,6 +154,7 @@ impl Context {
         let opts = ScanOptions {
             today: self.today,
             refuse_future: false,
+            warnings: false,
         };
         let mut scan = scan_year(&self.ws, year, opts, dates)?;
         let mut diags = self.ws.settings_diags.clone();

@@ -295,6 +295,7 @@ fn rules_for<'a>(ctx: &'a Context, plan: &'a Plan, refuse_future: bool) -> rules
         refuse_future,
         plan_complete: true,
         hand_on: true,
+        warnings: true,
     }
 }
 
