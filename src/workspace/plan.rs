@@ -5,6 +5,7 @@
 //! rules across values and files live in `check::plan`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,7 +16,7 @@ use crate::diag::{Diagnostic, Diagnostics, Place, Text};
 use crate::model::*;
 use crate::workspace::settings::bad_value;
 use crate::workspace::source::Source;
-use crate::workspace::toml_reader::{self, Table, value_date, value_decimal};
+use crate::workspace::toml_reader::{self, Table, value_date};
 
 const TOP: &[&str] = &[
     "organization",
@@ -66,29 +67,60 @@ const CALENDAR: &[&str] = &["holidays", "workdays"];
 /// Reads and merges the plan files of one year; the flag tells whether every file could be parsed
 /// (without it, the plan is partial and rules that look ids up in it would report false problems).
 ///
-/// Each file is parsed and read on its own (`read_file`) by a few worker threads, which take the
-/// files largest first so that they finish together, and drop each file's syntax tree (several
-/// times the size of its text) before taking the next. The files' parts are then merged in name
-/// order, so the plan and its problems are those of reading the files one after the other.
+/// Each file is parsed and read on its own (`read_file`), a long one in pieces (`pieces`), by a
+/// few worker threads, which take the largest first so that they finish together, and drop each
+/// syntax tree (several times the size of its text) before taking the next. The parts are then
+/// merged in name order, so the plan and its problems are those of reading the files one after the
+/// other.
 pub fn read(
     year: i32,
     files: &[Arc<Source>],
     settings: &Settings,
     diags: &mut Diagnostics,
 ) -> (Plan, bool) {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(files[i].text.len()));
+    read_in_pieces(year, files, settings, diags, PIECE)
+}
+
+/// The length from which a plan file is read in pieces (`pieces`).
+const PIECE: usize = 32 * 1024;
+
+/// `read`, with pieces of at least `piece` bytes.
+fn read_in_pieces(
+    year: i32,
+    files: &[Arc<Source>],
+    settings: &Settings,
+    diags: &mut Diagnostics,
+    piece: usize,
+) -> (Plan, bool) {
+    // (file, its piece, that piece's span)
+    let mut tasks: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    for (i, src) in files.iter().enumerate() {
+        tasks.extend(
+            pieces(&src.text, piece)
+                .into_iter()
+                .enumerate()
+                .map(|(k, span)| (i, k, span)),
+        );
+    }
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(tasks[t].2.len()));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
-        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push((i, read_file(&files[i], year, settings)));
+        while let Some(&t) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let (i, k, span) = &tasks[t];
+            let part = if span.len() == files[*i].text.len() {
+                Some(read_file(&files[*i], year, settings))
+            } else {
+                read_piece(&files[*i], span.clone(), *k == 0, year, settings)
+            };
+            done.push((t, part));
         }
         done
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(files.len());
+        .min(tasks.len());
     let mut done = if workers <= 1 {
         work()
     } else {
@@ -101,14 +133,32 @@ pub fn read(
             done
         })
     };
-    done.sort_unstable_by_key(|(i, _)| *i);
+    done.sort_unstable_by_key(|(t, _)| *t);
+    // Each file's pieces put together; a file with a piece that could not be read alone is read
+    // whole, so that its problems are those of the whole file.
+    let mut parts: Vec<Option<FilePlan>> =
+        files.iter().map(|_| Some(FilePlan::default())).collect();
+    for (t, piece) in done {
+        let i = tasks[t].0;
+        parts[i] = match (parts[i].take(), piece) {
+            (Some(mut whole), Some(piece)) => {
+                whole.append(piece);
+                Some(whole)
+            }
+            _ => None,
+        };
+    }
+    let parts = parts
+        .into_iter()
+        .zip(files)
+        .map(|(part, src)| part.unwrap_or_else(|| read_file(src, year, settings)));
 
     let mut complete = true;
     let mut plan = Plan::default();
     plan.year = year;
     // Where each single-definition table was first defined: its file and line.
     let mut defined: HashMap<&'static str, (&str, usize)> = HashMap::new();
-    for (src, (_, part)) in files.iter().zip(done) {
+    for (src, part) in files.iter().zip(parts) {
         complete &= part.parsed;
         for once in part.once {
             diags.extend(once.before);
@@ -158,6 +208,77 @@ pub fn read_calendar(year: i32, files: &[Arc<Source>]) -> Option<Calendar> {
     None
 }
 
+/// The spans of the pieces of a plan file that can be parsed on their own: the whole file, or,
+/// when it is longer than `piece` bytes, runs of `[[indicator]]` tables of about that length. The syntax tree
+/// of a whole file takes several times its size, made anew for each file; a piece's is smaller
+/// and reused for the next piece, and the pieces of one file are shared between the threads.
+///
+/// A piece ends before a line that is exactly `[[indicator]]`. Such a line could be inside a
+/// multi-line string or array: then the piece before it does not parse, and `read_piece` says so.
+fn pieces(text: &str, piece: usize) -> Vec<Range<usize>> {
+    const HEADER: &str = "\n[[indicator]]";
+    let mut out = Vec::new();
+    let mut start = 0;
+    // Where the search for the next header begins.
+    let mut from = piece.min(text.len());
+    loop {
+        // At a character's first byte (`str::ceil_char_boundary` is newer than our MSRV).
+        let mut begin = from.min(text.len());
+        while !text.is_char_boundary(begin) {
+            begin += 1;
+        }
+        let Some(found) = text.get(begin..).and_then(|rest| rest.find(HEADER)) else {
+            break;
+        };
+        // The line's first byte: the header begins with the line break before it.
+        let at = begin + found + 1;
+        let after = &text.as_bytes()[at + HEADER.len() - 1..];
+        let ends_line = after.iter().find(|b| !matches!(b, b' ' | b'\t'));
+        if matches!(ends_line, None | Some(b'\n' | b'\r')) {
+            out.push(start..at);
+            start = at;
+        }
+        from = if start == at {
+            at.saturating_add(piece)
+        } else {
+            at
+        };
+    }
+    out.push(start..text.len());
+    out
+}
+
+/// Reads one piece of a long plan file (`pieces`), or says that it cannot be read on its own:
+/// when it does not parse, or when its `[[indicator]]` tables might not be those of the whole
+/// file. The first piece may hold anything, but an `indicator` array only as `[[indicator]]`
+/// tables (not `indicator = [ … ]`, which the next piece's tables could not extend); each later
+/// piece begins with `[[indicator]]` and must hold nothing else at its top.
+fn read_piece(
+    src: &Arc<Source>,
+    span: Range<usize>,
+    first: bool,
+    year: i32,
+    settings: &Settings,
+) -> Option<FilePlan> {
+    let doc = toml::de::DeTable::parse(src.text.get(span.clone())?).ok()?;
+    let root = doc.get_ref();
+    let tables = root.get("indicator");
+    let tables_ok = tables.is_none_or(|v| {
+        let at = v.span().start + span.start..v.span().end + span.start;
+        src.text.get(at) == Some("[[indicator]]")
+    });
+    if !tables_ok || (!first && (root.len() != 1 || tables.is_none())) {
+        return None;
+    }
+    let mut part = walk(
+        &Table::piece(src, root, span.start, &src.path),
+        year,
+        settings,
+    );
+    part.parsed = true;
+    Some(part)
+}
+
 /// What one plan file adds to the plan, in the file's order, and its problems.
 #[derive(Default)]
 struct FilePlan {
@@ -193,6 +314,21 @@ enum OnceTable {
 }
 
 impl FilePlan {
+    /// Adds what the next piece of the same file holds.
+    fn append(&mut self, next: FilePlan) {
+        self.parsed = next.parsed;
+        self.once.extend(next.once);
+        self.diags.extend(next.diags);
+        self.divisions.extend(next.divisions);
+        self.categories.extend(next.categories);
+        let first = self.indicators.len();
+        self.indicators.extend(next.indicators);
+        self.items.extend(next.items.into_iter().map(|mut item| {
+            item.indicator += first;
+            item
+        }));
+    }
+
     /// Adds a single-definition table, whose problems `read` reports apart from the others.
     fn once(
         &mut self,
@@ -215,19 +351,30 @@ impl FilePlan {
 
 /// Parses one plan file and reads it: everything but the rules across files.
 fn read_file(src: &Arc<Source>, year: i32, settings: &Settings) -> FilePlan {
-    let mut part = FilePlan::default();
-    let doc = match toml_reader::parse(src) {
-        Ok(doc) => doc,
+    match toml_reader::parse(src) {
+        Ok(doc) => {
+            let mut part = walk(
+                &Table::new(src, doc.get_ref(), 0..0, &src.path),
+                year,
+                settings,
+            );
+            part.parsed = true;
+            part
+        }
         Err(ds) => {
+            let mut part = FilePlan::default();
             for d in ds {
                 part.diags.push(d);
             }
-            return part;
+            part
         }
-    };
-    part.parsed = true;
+    }
+}
+
+/// Reads a parsed plan file, or a piece of one: everything but the rules across files.
+fn walk(top: &Table<'_, '_>, year: i32, settings: &Settings) -> FilePlan {
+    let mut part = FilePlan::default();
     let diags = &mut Diagnostics::new();
-    let top = Table::new(src, doc.get_ref(), 0..0, &src.path);
     top.deny_unknown(TOP, diags);
     if let Some(org) = top.table("organization", diags) {
         org.deny_unknown(ORGANIZATION, diags);
@@ -862,7 +1009,7 @@ fn milestones(
     let Some(v) = t.get("milestones") else {
         return Vec::new();
     };
-    locs.set("milestones", v.span());
+    locs.set("milestones", t.span(v));
     let Some(arr) = v.get_ref().as_array() else {
         diags.push(bad_value(
             t.src,
@@ -887,7 +1034,7 @@ fn milestones(
             ));
             continue;
         };
-        let m = Table::new(t.src, mt, el.span(), "milestone");
+        let m = t.child(mt, el.span(), "milestone");
         m.deny_unknown(MILESTONE, diags);
         let mut ml = m.locs();
         let (due_value, value_value) = (m.get("due"), m.get("value"));
@@ -906,7 +1053,7 @@ fn milestones(
                 m.missing("value", diags);
                 None
             }
-            Some(vv) => value_decimal(t.src, vv).or_else(|| {
+            Some(vv) => m.decimal_of(vv).or_else(|| {
                 diags.push(bad_value(t.src, &m, vv, "value", "数字", "a number"));
                 None
             }),
@@ -999,6 +1146,71 @@ mod tests {
             }
         }
         text
+    }
+
+    /// The plan and the problems (with their places) of `files` read in pieces of `piece` bytes.
+    fn read_with(files: &[Arc<Source>], piece: usize) -> (String, Vec<String>) {
+        let mut diags = Diagnostics::new();
+        let (plan, complete) = read_in_pieces(2014, files, &Settings::default(), &mut diags, piece);
+        let problems = diags
+            .iter()
+            .map(|d| format!("{} {}:{:?} {}", d.code, d.file, d.place, d.message.en))
+            .collect();
+        (format!("{complete} {plan:?}"), problems)
+    }
+
+    #[test]
+    fn long_files_are_read_in_pieces_as_if_whole() {
+        // Problems in several pieces, so that their places must count from the file's start.
+        let mut text =
+            String::from("# 计划\n[[category]]\nid = \"c\"\nname = \"类\"\npoints = 100\n\n");
+        for i in 0..40 {
+            text += &indicators(&format!("X{i}-"), 1);
+            text += match i % 10 {
+                3 => "  colour = \"红\"\n",
+                7 => "  weight = \"two\"\n",
+                9 => "  milestones = [{ due = 2014-03-31, value = 1.5, when = 1 }]\n",
+                _ => "",
+            };
+        }
+        let files = [plan_file("10-x.toml", text.clone())];
+        let spans = pieces(&text, 256);
+        assert!(spans.len() > 10, "{spans:?}");
+        assert_eq!(spans.first().map(|s| s.start), Some(0));
+        assert_eq!(spans.last().map(|s| s.end), Some(text.len()));
+        for (a, b) in spans.iter().zip(&spans[1..]) {
+            assert_eq!(a.end, b.start);
+            assert!(text[b.clone()].starts_with("[[indicator]]\n"));
+        }
+        let whole = read_with(&files, usize::MAX);
+        assert_eq!(whole.1.len(), 12, "{:#?}", whole.1);
+        assert_eq!(read_with(&files, 256), whole);
+        assert_eq!(read_with(&files, 1), whole);
+    }
+
+    #[test]
+    fn a_piece_that_cannot_stand_alone_leaves_the_file_whole() {
+        let many = indicators("A", 20);
+        // Pieces of at least 64 bytes: the first ends before the first `[[indicator]]`.
+        let long = format!("# {}\n", "-".repeat(64));
+        let cases = [
+            // An inline array that a later `[[indicator]]` may not extend (a TOML error).
+            format!("indicator = [{{ id = \"Z\", category = \"c\", name = \"n\" }}]\n{long}{many}"),
+            // A table of `indicator` that is not an array of tables (a TOML error).
+            format!("[indicator.x]\n{long}{many}"),
+            // A table defined twice, in different pieces (a TOML error).
+            format!("[calendar]\n{long}{many}[calendar]\nholidays = [2014-05-01]\n"),
+            // A multi-line string holding what looks like a header.
+            format!("{many}  description = \"\"\"\n[[indicator]]\nid = 1\n\"\"\"\n{many}"),
+        ];
+        for text in cases {
+            let files = [plan_file("10-x.toml", text.clone())];
+            let spans = pieces(&text, 64);
+            assert!(spans.len() > 2);
+            assert!(text[spans[1].clone()].starts_with("[[indicator]]\n"));
+            let whole = read_with(&files, usize::MAX);
+            assert_eq!(read_with(&files, 64), whole, "{text}");
+        }
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct Table<'a, 'i> {
     pub span: Range<usize>,
     /// Borrowed where it is fixed, as for each of 10,000 `[[indicator.item]]`s.
     pub name: Cow<'a, str>,
+    /// Where the parsed text begins in the source: a piece of a long file is parsed on its own
+    /// (`plan::pieces`), and the spans of its values count from the piece's start.
+    base: usize,
 }
 
 impl<'a, 'i> Table<'a, 'i> {
@@ -71,7 +74,44 @@ impl<'a, 'i> Table<'a, 'i> {
             table,
             span,
             name: name.into(),
+            base: 0,
         }
+    }
+
+    /// The root table of the piece of `src` that begins at byte `base`.
+    pub fn piece(
+        src: &'a Arc<Source>,
+        table: &'a DeTable<'i>,
+        base: usize,
+        name: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        Table {
+            base,
+            ..Table::new(src, table, 0..0, name)
+        }
+    }
+
+    /// A table within this one, at `span` of the parsed text.
+    pub fn child(
+        &self,
+        table: &'a DeTable<'i>,
+        span: Range<usize>,
+        name: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        Table {
+            base: self.base,
+            ..Table::new(self.src, table, self.shift(span), name)
+        }
+    }
+
+    /// A span of the parsed text as a span of the source.
+    fn shift(&self, span: Range<usize>) -> Range<usize> {
+        span.start + self.base..span.end + self.base
+    }
+
+    /// Where value `v` is in the source.
+    pub fn span(&self, v: &Value<'_>) -> Range<usize> {
+        self.shift(v.span())
     }
 
     pub fn header(&self) -> Place {
@@ -90,7 +130,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     pub fn place(&self, v: &Value<'_>) -> Place {
-        self.src.place(v.span())
+        self.src.place(self.span(v))
     }
 
     /// Reports every key not in `allowed`, naming the allowed ones.
@@ -101,7 +141,7 @@ impl<'a, 'i> Table<'a, 'i> {
                 let mut d = Diagnostic::error(
                     "unknown-key",
                     &self.src.path,
-                    Some(self.src.place(k.span())),
+                    Some(self.src.place(self.shift(k.span()))),
                     Text::new(
                         format!("{} 中有未知的键 `{key}`", self.name),
                         format!("unknown key `{key}` in {}", self.name),
@@ -169,7 +209,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let v = self.get(key)?;
         match v.get_ref().as_str() {
             Some(s) => {
-                locs.set(key, v.span());
+                locs.set(key, self.span(v));
                 Some(s.to_string())
             }
             None => {
@@ -199,7 +239,7 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<bool> {
         let v = self.get(key)?;
-        locs.set(key, v.span());
+        locs.set(key, self.span(v));
         let b = v.get_ref().as_bool();
         if b.is_none() {
             diags.push(self.type_error(key, v, "true 或 false", "true or false"));
@@ -214,7 +254,7 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<NaiveDate> {
         let v = self.get(key)?;
-        locs.set(key, v.span());
+        locs.set(key, self.span(v));
         match value_date(v) {
             Some(d) => Some(d),
             None => {
@@ -236,8 +276,8 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<Decimal> {
         let v = self.get(key)?;
-        locs.set(key, v.span());
-        match value_decimal(self.src, v) {
+        locs.set(key, self.span(v));
+        match self.decimal_of(v) {
             Some(d) => Some(d),
             None => {
                 diags.push(self.type_error(key, v, "数字", "a number"));
@@ -248,7 +288,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn u32(&self, key: &'static str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
         let v = self.get(key)?;
-        locs.set(key, v.span());
+        locs.set(key, self.span(v));
         match v
             .get_ref()
             .as_integer()
@@ -272,7 +312,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let Some(v) = self.get(key) else {
             return Vec::new();
         };
-        locs.set(key, v.span());
+        locs.set(key, self.span(v));
         let Some(arr) = v.get_ref().as_array() else {
             diags.push(self.type_error(key, v, "字符串数组", "an array of strings"));
             return Vec::new();
@@ -291,8 +331,7 @@ impl<'a, 'i> Table<'a, 'i> {
     pub fn table(&self, key: &str, diags: &mut Diagnostics) -> Option<Table<'a, 'i>> {
         let v = self.get(key)?;
         match v.get_ref().as_table() {
-            Some(t) => Some(Table::new(
-                self.src,
+            Some(t) => Some(self.child(
                 t,
                 v.span(),
                 if self.name.starts_with('[') {
@@ -321,7 +360,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let mut out = Vec::new();
         for el in arr.iter() {
             match el.get_ref().as_table() {
-                Some(t) => out.push(Table::new(self.src, t, el.span(), name)),
+                Some(t) => out.push(self.child(t, el.span(), name)),
                 None => diags.push(self.type_error(key, el, "表", "a table")),
             }
         }
@@ -339,15 +378,14 @@ pub fn value_date(v: &Value<'_>) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
 }
 
-/// A TOML integer or float read from its literal text, so `174.9` is exactly 174.9.
-pub fn value_decimal(src: &Source, v: &Value<'_>) -> Option<Decimal> {
-    match v.get_ref() {
-        DeValue::Integer(i) if i.radix() == 10 => decimal_literal(i.as_str()),
-        DeValue::Float(_) => {
-            let text = src.text.get(v.span())?;
-            decimal_literal(text)
+impl Table<'_, '_> {
+    /// A TOML integer or float read from its literal text, so `174.9` is exactly 174.9.
+    pub fn decimal_of(&self, v: &Value<'_>) -> Option<Decimal> {
+        match v.get_ref() {
+            DeValue::Integer(i) if i.radix() == 10 => decimal_literal(i.as_str()),
+            DeValue::Float(_) => decimal_literal(self.src.text.get(self.span(v))?),
+            _ => None,
         }
-        _ => None,
     }
 }
 
@@ -383,9 +421,13 @@ mod tests {
 
     #[test]
     fn decimals_come_from_the_literal_text() {
-        let src = Source::new("a.toml", "a = 174.9\nb = 1_000\nc = 0.1\n".into());
-        let t = parse(&src).unwrap();
-        let get = |k: &str| value_decimal(&src, t.get_ref().get(k).unwrap()).unwrap();
+        let src = Arc::new(Source::new(
+            "a.toml",
+            "a = 174.9\nb = 1_000\nc = 0.1\n".into(),
+        ));
+        let doc = parse(&src).unwrap();
+        let t = Table::new(&src, doc.get_ref(), 0..0, "a.toml");
+        let get = |k: &str| t.decimal_of(t.get(k).unwrap()).unwrap();
         assert_eq!(get("a").to_string(), "174.9");
         assert_eq!(get("b"), Decimal::from(1000));
         assert_eq!(
