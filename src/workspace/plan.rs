@@ -134,31 +134,39 @@ fn read_in_pieces(
         })
     };
     done.sort_unstable_by_key(|(t, _)| *t);
-    // Each file's pieces put together; a file with a piece that could not be read alone is read
-    // whole, so that its problems are those of the whole file.
-    let mut parts: Vec<Option<FilePlan>> =
-        files.iter().map(|_| Some(FilePlan::default())).collect();
+    // Each file's parts: its pieces, or, when a piece could not be read alone, the whole file read
+    // again, so that its problems are those of the whole file. Pieces are merged like files.
+    let mut parts: Vec<Vec<FilePlan>> = files.iter().map(|_| Vec::new()).collect();
+    let mut whole = vec![false; files.len()];
     for (t, piece) in done {
         let i = tasks[t].0;
-        parts[i] = match (parts[i].take(), piece) {
-            (Some(mut whole), Some(piece)) => {
-                whole.append(piece);
-                Some(whole)
-            }
-            _ => None,
-        };
+        match piece {
+            Some(piece) if !whole[i] => parts[i].push(piece),
+            _ => whole[i] = true,
+        }
     }
-    let parts = parts
-        .into_iter()
-        .zip(files)
-        .map(|(part, src)| part.unwrap_or_else(|| read_file(src, year, settings)));
+    for (i, src) in files.iter().enumerate() {
+        if whole[i] {
+            parts[i] = vec![read_file(src, year, settings)];
+        }
+    }
+    let parts: Vec<(&Arc<Source>, FilePlan)> = files
+        .iter()
+        .zip(parts)
+        .flat_map(|(src, pieces)| pieces.into_iter().map(move |p| (src, p)))
+        .collect();
 
     let mut complete = true;
     let mut plan = Plan::default();
     plan.year = year;
+    // Sized once: an item is large, and 10,000 of them are not copied over and over.
+    plan.items
+        .reserve_exact(parts.iter().map(|(_, p)| p.items.len()).sum());
+    plan.indicators
+        .reserve_exact(parts.iter().map(|(_, p)| p.indicators.len()).sum());
     // Where each single-definition table was first defined: its file and line.
     let mut defined: HashMap<&'static str, (&str, usize)> = HashMap::new();
-    for (src, part) in files.iter().zip(parts) {
+    for (src, part) in parts {
         complete &= part.parsed;
         for once in part.once {
             diags.extend(once.before);
@@ -314,21 +322,6 @@ enum OnceTable {
 }
 
 impl FilePlan {
-    /// Adds what the next piece of the same file holds.
-    fn append(&mut self, next: FilePlan) {
-        self.parsed = next.parsed;
-        self.once.extend(next.once);
-        self.diags.extend(next.diags);
-        self.divisions.extend(next.divisions);
-        self.categories.extend(next.categories);
-        let first = self.indicators.len();
-        self.indicators.extend(next.indicators);
-        self.items.extend(next.items.into_iter().map(|mut item| {
-            item.indicator += first;
-            item
-        }));
-    }
-
     /// Adds a single-definition table, whose problems `read` reports apart from the others.
     fn once(
         &mut self,
