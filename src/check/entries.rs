@@ -698,7 +698,7 @@ fn record(
     };
     if let (Some(v), Some(item)) = (value, item) {
         let place = || at(src, header, rec, VALUE);
-        if item.kind == Kind::Task && (v < Decimal::ZERO || v > Decimal::from(100)) {
+        if item.kind == Kind::Task && outside_percent(raw, v) {
             diags.push(
                 err(
                     "value-out-of-range",
@@ -876,6 +876,13 @@ fn record(
     })
 }
 
+/// Whether value `v`, written `raw`, is outside 0–100. Decimals are compared only when the text
+/// may be: most values are neither negative nor of three digits or more before the point.
+fn outside_percent(raw: &str, v: Decimal) -> bool {
+    let int_digits = raw.split('.').next().map_or(0, str::len);
+    (raw.starts_with('-') && v < Decimal::ZERO) || (int_digits >= 3 && v > Decimal::ONE_HUNDRED)
+}
+
 /// The first control character of a note: newline and tab are allowed, a carriage return only as
 /// part of a CRLF line end.
 fn control_char(note: &str) -> Option<char> {
@@ -993,7 +1000,11 @@ pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
     items.sort_unstable_by_key(|(i, _)| *i);
     for (index, mut marks) in items {
         let item = &plan.items[index];
-        marks.sort_unstable_by_key(|m| (m.date, m.file, m.line));
+        // Entries are mostly appended in date order, which leaves nothing to sort.
+        let key = |m: &Mark| (m.date, m.file, m.line);
+        if !marks.is_sorted_by_key(key) {
+            marks.sort_unstable_by_key(key);
+        }
         if item.kind == Kind::Task {
             // The last line of each date, in date order.
             let mut last: Option<Mark> = None;
@@ -1052,4 +1063,41 @@ pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
         }
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcut agrees with comparing the decimals, for every value of the accepted form.
+        #[test]
+        fn outside_percent_is_the_comparison(raw in "-?0{0,3}[0-9]{1,4}(\\.[0-9]{1,3})?") {
+            let v = Decimal::from_str(&raw).unwrap();
+            prop_assert_eq!(
+                outside_percent(&raw, v),
+                v < Decimal::ZERO || v > Decimal::ONE_HUNDRED
+            );
+        }
+    }
+
+    #[test]
+    fn outside_percent_at_the_edges() {
+        for (raw, outside) in [
+            ("0", false),
+            ("-0", false),
+            ("-0.00", false),
+            ("-0.01", true),
+            ("100", false),
+            ("100.000", false),
+            ("0100", false),
+            ("100.001", true),
+            ("99.999", false),
+            ("101", true),
+        ] {
+            let v = Decimal::from_str(raw).unwrap();
+            assert_eq!(outside_percent(raw, v), outside, "{raw}");
+        }
+    }
 }
