@@ -98,6 +98,14 @@ pub fn render_sized<S: Serialize>(
     let mut env = Environment::new();
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // Strings, most of what a document prints, are written as the default formatter writes them
+    // when nothing is escaped, without going through `fmt` (a fifth of rendering a long report).
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(s) if *state.auto_escape() == minijinja::AutoEscape::None => {
+            out.write_str(s).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)

@@ -163,6 +163,30 @@ fn a_workspace_template_overrides_the_built_in_one() {
 }
 
 #[test]
+fn a_template_prints_every_kind_of_value_as_minijinja_does() {
+    // Strings are written by `perf`'s own formatter; everything else, and anything inside an
+    // `autoescape` block, as minijinja's default formatter writes it.
+    let ws = copy_workspace(&repo());
+    let dir = ws.path().join("templates/en");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("summary.md"),
+        concat!(
+            "{{ office.short }}|{{ year }}|{{ preview }}|{{ nothing }}|{{ totals.score }}|",
+            "{% autoescape \"html\" %}{{ \"<&>\" }}{% endautoescape %}|{{ \"<&>\" }}|",
+            "{{ items[0].binding }}|{{ [1, \"a\"] }}|{{ none }}\n"
+        ),
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "市口岸办|2014|False||98.60|&lt;&amp;&gt;|<&>|True|[1, 'a']|None\n"
+    );
+}
+
+#[test]
 fn a_broken_template_names_its_line() {
     let ws = copy_workspace(&repo());
     let dir = ws.path().join("templates/en");
