@@ -8,9 +8,7 @@ use clap::Parser;
 /// mimalloc instead of the system allocator: reading a large workspace makes and drops millions
 /// of small values (the plan's TOML tree, the documents' rows), which mimalloc does faster than
 /// glibc's allocator (`perf summary` on a million entries: 0.33 s → 0.28 s, docs/performance.md).
-/// It asks for transparent huge pages: a large workspace touches tens of megabytes once, and
-/// faulting them in 2 MiB at a time instead of 4 KiB cut `check` on a million entries by a sixth
-/// (docs/performance.md); a small one pays about 1.5 ms and 7 MB more.
+/// Transparent huge pages are off (`no_thp`): with them, peak memory rose by a quarter.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
