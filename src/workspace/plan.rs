@@ -1206,6 +1206,70 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// A plan file made of tables, with lines that could fool the cutting (headers inside
+        /// strings, arrays and comments; `indicator` written other ways; a table defined twice;
+        /// a syntax error), reads the same in pieces as whole: the same plan, the same problems
+        /// at the same places.
+        #[test]
+        fn pieces_read_as_the_whole_file(
+            tables in proptest::collection::vec((0usize..8, 0u16..1024), 1..30),
+            troubled in 0u8..4,
+            start in 0usize..4,
+        ) {
+            const HEADERS: [&str; 8] = [
+                "[[indicator]]\nid = \"I\"\ncategory = \"c\"\nname = \"指标\"\n",
+                "  [[indicator.item]]\n  id = \"I.1\"\n  name = \"细项\"\n  lead = \"d\"\n",
+                "  [[indicator.item]]\n  id = \"I.2\"\n  name = \"细项\"\n  lead = \"d\"\n",
+                "[[indicator]] # 注释\nid = \"J\"\n",
+                "[[indicator]]\r\nid = \"K\"\r\n",
+                "[[ indicator ]]\nid = \"L\"\n",
+                "[[indicator]]\nid = \"M\"\n",
+                "[indicator.x]\n",
+            ];
+            const EXTRAS: [&str; 10] = [
+                "colour = \"红\"\n",
+                "weight = \"two\"\n",
+                "description = \"\"\"\n[[indicator]]\nid = 1\n\"\"\"\n",
+                "indicator = [{ id = \"Z\" }]\n",
+                "x = [\n  1,\n]\n",
+                "# 一行注释，足够长，使每一片都越过切分的长度\n# [[indicator]]\n",
+                "y = { a = 1, b = \"[[indicator]]\" }\n",
+                "[calendar]\nholidays = [2014-05-01]\n",
+                "= oops\n",
+                "\n\n",
+            ];
+            // What makes a piece unreadable alone (a header in a string, a second calendar, a
+            // syntax error, a sub-table of `indicator`) in one file of four, so that the others
+            // are read in pieces.
+            let rare = |extras: u16, k: usize| {
+                !matches!(k, 2 | 7 | 8) || (troubled == 0 && extras.is_multiple_of(5))
+            };
+            // The file's top: a category, or an `indicator` that no `[[indicator]]` may extend.
+            let mut text = String::from(
+                [
+                    "[[category]]\nid = \"c\"\nname = \"类\"\n",
+                    "indicator = [{ id = \"Z\" }]\n",
+                    "[indicator.x]\n",
+                    "[[indicator.item]]\nid = \"Z.1\"\n",
+                ][start],
+            );
+            text += HEADERS[0];
+            for (header, extras) in tables {
+                text += HEADERS[if header == 7 && !rare(extras, 8) { 0 } else { header }];
+                for (k, extra) in EXTRAS.iter().enumerate() {
+                    if extras & (1 << k) != 0 && rare(extras, k) {
+                        text += extra;
+                    }
+                }
+            }
+            let files = [plan_file("10-x.toml", text)];
+            let whole = read_with(&files, usize::MAX);
+            proptest::prop_assert_eq!(read_with(&files, 1), whole.clone());
+            proptest::prop_assert_eq!(read_with(&files, 40), whole);
+        }
+    }
+
     #[test]
     fn files_read_apart_merge_in_name_order() {
         // The largest file is read first, yet everything comes out in the order of the names.
