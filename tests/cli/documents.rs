@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{copy_workspace, perf, repo};
+use crate::common::{Run, copy_workspace, perf, repo};
 
 const TODAY: &str = "2026-01-01";
 
@@ -147,17 +147,20 @@ fn hostile_notes_render_literally() {
     }
 }
 
-#[test]
-fn a_workspace_template_overrides_the_built_in_one() {
+/// `perf summary` in English with `template` as the workspace's `templates/en/summary.md`.
+fn summary_with_template(template: &str) -> Run {
     let ws = copy_workspace(&repo());
     let dir = ws.path().join("templates/en");
     fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("summary.md"),
+    fs::write(dir.join("summary.md"), template).unwrap();
+    perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"])
+}
+
+#[test]
+fn a_workspace_template_overrides_the_built_in_one() {
+    let r = summary_with_template(
         "{{ office.short }} {{ year }}: {{ totals.done }} of {{ totals.items }} done\n",
-    )
-    .unwrap();
-    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "市口岸办 2014: 29 of 33 done\n");
 }
@@ -166,19 +169,11 @@ fn a_workspace_template_overrides_the_built_in_one() {
 fn a_template_prints_every_kind_of_value_as_minijinja_does() {
     // Strings are written by `perf`'s own formatter; everything else, and anything inside an
     // `autoescape` block, as minijinja's default formatter writes it.
-    let ws = copy_workspace(&repo());
-    let dir = ws.path().join("templates/en");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("summary.md"),
-        concat!(
-            "{{ office.short }}|{{ year }}|{{ preview }}|{{ nothing }}|{{ totals.score }}|",
-            "{% autoescape \"html\" %}{{ \"<&>\" }}{% endautoescape %}|{{ \"<&>\" }}|",
-            "{{ items[0].binding }}|{{ [1, \"a\"] }}|{{ none }}\n"
-        ),
-    )
-    .unwrap();
-    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    let r = summary_with_template(concat!(
+        "{{ office.short }}|{{ year }}|{{ preview }}|{{ nothing }}|{{ totals.score }}|",
+        "{% autoescape \"html\" %}{{ \"<&>\" }}{% endautoescape %}|{{ \"<&>\" }}|",
+        "{{ items[0].binding }}|{{ [1, \"a\"] }}|{{ none }}\n"
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
@@ -188,15 +183,7 @@ fn a_template_prints_every_kind_of_value_as_minijinja_does() {
 
 #[test]
 fn a_broken_template_names_its_line() {
-    let ws = copy_workspace(&repo());
-    let dir = ws.path().join("templates/en");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("summary.md"),
-        "# Report\n\n{% for x in items %}\n{{ x.id }\n",
-    )
-    .unwrap();
-    let r = perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"]);
+    let r = summary_with_template("# Report\n\n{% for x in items %}\n{{ x.id }\n");
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("templates/en/summary.md, line 4"),
