@@ -217,12 +217,14 @@ pub fn read_calendar(year: i32, files: &[Arc<Source>]) -> Option<Calendar> {
 }
 
 /// The spans of the pieces of a plan file that can be parsed on their own: the whole file, or,
-/// when it is longer than `piece` bytes, runs of `[[indicator]]` tables of about that length. The syntax tree
-/// of a whole file takes several times its size, made anew for each file; a piece's is smaller
-/// and reused for the next piece, and the pieces of one file are shared between the threads.
+/// when it is longer than `piece` bytes, runs of `[[indicator]]` tables of about that length.
+/// The syntax tree of a whole file takes several times its size, made anew for each file; a
+/// piece's is smaller, and mostly takes the memory the previous piece's gave back; and the pieces
+/// of one file are shared between the threads.
 ///
 /// A piece ends before a line that is exactly `[[indicator]]`. Such a line could be inside a
-/// multi-line string or array: then the piece before it does not parse, and `read_piece` says so.
+/// multi-line string (anywhere else it is a header or a syntax error): then the piece before it
+/// does not parse, and `read_piece` says so.
 fn pieces(text: &str, piece: usize) -> Vec<Range<usize>> {
     const HEADER: &str = "\n[[indicator]]";
     let mut out = Vec::new();
@@ -1002,7 +1004,7 @@ fn milestones(
     let Some(v) = t.get("milestones") else {
         return Vec::new();
     };
-    locs.set("milestones", t.span(v));
+    locs.set("milestones", t.source_span(v));
     let Some(arr) = v.get_ref().as_array() else {
         diags.push(bad_value(
             t.src,
@@ -1207,15 +1209,16 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A plan file made of tables, with lines that could fool the cutting (headers inside
-        /// strings, arrays and comments; `indicator` written other ways; a table defined twice;
-        /// a syntax error), reads the same in pieces as whole: the same plan, the same problems
-        /// at the same places.
+        /// Plan files made of tables, with lines that could fool the cutting (headers inside
+        /// strings and comments; `indicator` written other ways; a table defined twice; a syntax
+        /// error; a byte-order mark), read the same in pieces as whole: the same plan, the same
+        /// problems at the same places.
         #[test]
         fn pieces_read_as_the_whole_file(
             tables in proptest::collection::vec((0usize..8, 0u16..1024), 1..30),
             troubled in 0u8..4,
             start in 0usize..4,
+            bom: bool,
         ) {
             const HEADERS: [&str; 8] = [
                 "[[indicator]]\nid = \"I\"\ncategory = \"c\"\nname = \"指标\"\n",
@@ -1263,7 +1266,11 @@ mod tests {
                     }
                 }
             }
-            let files = [plan_file("10-x.toml", text)];
+            if bom {
+                text.insert(0, '\u{feff}');
+            }
+            // Two files, so that what one defines meets what the other does.
+            let files = [plan_file("10-x.toml", text.clone()), plan_file("20-y.toml", text)];
             let whole = read_with(&files, usize::MAX);
             proptest::prop_assert_eq!(read_with(&files, 1), whole.clone());
             proptest::prop_assert_eq!(read_with(&files, 40), whole);

@@ -110,7 +110,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// Where value `v` is in the source.
-    pub fn span(&self, v: &Value<'_>) -> Range<usize> {
+    pub fn source_span(&self, v: &Value<'_>) -> Range<usize> {
         self.shift(v.span())
     }
 
@@ -130,7 +130,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     pub fn place(&self, v: &Value<'_>) -> Place {
-        self.src.place(self.span(v))
+        self.src.place(self.source_span(v))
     }
 
     /// Reports every key not in `allowed`, naming the allowed ones.
@@ -209,7 +209,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let v = self.get(key)?;
         match v.get_ref().as_str() {
             Some(s) => {
-                locs.set(key, self.span(v));
+                locs.set(key, self.source_span(v));
                 Some(s.to_string())
             }
             None => {
@@ -239,7 +239,7 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<bool> {
         let v = self.get(key)?;
-        locs.set(key, self.span(v));
+        locs.set(key, self.source_span(v));
         let b = v.get_ref().as_bool();
         if b.is_none() {
             diags.push(self.type_error(key, v, "true 或 false", "true or false"));
@@ -254,7 +254,7 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<NaiveDate> {
         let v = self.get(key)?;
-        locs.set(key, self.span(v));
+        locs.set(key, self.source_span(v));
         match value_date(v) {
             Some(d) => Some(d),
             None => {
@@ -276,7 +276,7 @@ impl<'a, 'i> Table<'a, 'i> {
         diags: &mut Diagnostics,
     ) -> Option<Decimal> {
         let v = self.get(key)?;
-        locs.set(key, self.span(v));
+        locs.set(key, self.source_span(v));
         match self.decimal_of(v) {
             Some(d) => Some(d),
             None => {
@@ -288,7 +288,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn u32(&self, key: &'static str, locs: &mut Locs, diags: &mut Diagnostics) -> Option<u32> {
         let v = self.get(key)?;
-        locs.set(key, self.span(v));
+        locs.set(key, self.source_span(v));
         match v
             .get_ref()
             .as_integer()
@@ -312,7 +312,7 @@ impl<'a, 'i> Table<'a, 'i> {
         let Some(v) = self.get(key) else {
             return Vec::new();
         };
-        locs.set(key, self.span(v));
+        locs.set(key, self.source_span(v));
         let Some(arr) = v.get_ref().as_array() else {
             diags.push(self.type_error(key, v, "字符串数组", "an array of strings"));
             return Vec::new();
@@ -383,7 +383,7 @@ impl Table<'_, '_> {
     pub fn decimal_of(&self, v: &Value<'_>) -> Option<Decimal> {
         match v.get_ref() {
             DeValue::Integer(i) if i.radix() == 10 => decimal_literal(i.as_str()),
-            DeValue::Float(_) => decimal_literal(self.src.text.get(self.span(v))?),
+            DeValue::Float(_) => decimal_literal(self.src.text.get(self.source_span(v))?),
             _ => None,
         }
     }

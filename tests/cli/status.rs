@@ -861,3 +861,63 @@ fn a_sum_beyond_the_range_of_numbers_does_not_panic() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The rules that only warn (decision 40).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_status_scan_folds_the_same_without_the_rules_that_only_warn() {
+    use perf::check::{ScanOptions, scan_year};
+    use perf::diag::Severity;
+    use perf::status::Dates;
+
+    let ws = copy_workspace(&repo());
+    let file = ws.path().join("reports/2014/coordination.csv");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let last = text.lines().last().unwrap().to_string();
+    // A duplicate record, and an entry whose evidence file does not exist.
+    text += &format!("{last}\n");
+    text += "2014-12-31,E3.1,3.5,全年月均办结时限4.0个工作日,docs/none.pdf,何俊峰,2015-01-06\n";
+    std::fs::write(&file, text).unwrap();
+    let r = perf(
+        ws.path(),
+        &["--today", "2015-03-01", "check", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    for code in ["duplicate-entry", "evidence-missing"] {
+        assert!(r.stdout.contains(code), "{code}: {}", r.stdout);
+    }
+
+    let workspace = perf::workspace::Workspace::open(ws.path().to_path_buf()).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let dates = [
+        Dates::at(day("2014-12-31")),
+        Dates {
+            as_of: day("2014-06-30"),
+            known: day("2014-07-20"),
+        },
+    ];
+    let scan = |warnings| {
+        let opts = ScanOptions {
+            today: day("2015-03-01"),
+            refuse_future: false,
+            warnings,
+        };
+        scan_year(&workspace, 2014, opts, &dates).unwrap()
+    };
+    let (with, without) = (scan(true), scan(false));
+    let count = |s: &perf::check::YearScan, severity| {
+        s.diags.iter().filter(|d| d.severity == severity).count()
+    };
+    assert!(count(&with, Severity::Warning) >= 2);
+    assert_eq!(count(&without, Severity::Warning), 0);
+    assert_eq!(
+        count(&with, Severity::Error),
+        count(&without, Severity::Error)
+    );
+    assert_eq!(
+        format!("{:?}", with.states),
+        format!("{:?}", without.states)
+    );
+}
