@@ -182,6 +182,27 @@ fn a_template_prints_every_kind_of_value_as_minijinja_does() {
 }
 
 #[test]
+fn a_card_row_reads_like_a_map() {
+    // Card rows are objects made on demand; a template sees the same map it saw when they were
+    // serialised: printed whole, iterated, indexed, filtered.
+    let r = summary_with_template(concat!(
+        "{{ cards[0] }}|{{ cards|length }}|{% for k in cards[0] %}{{ k }},{% endfor %}|",
+        "{{ cards[0][\"light\"] }}|{{ cards[0].nope }}|{{ cards|map(attribute=\"period\")|join(\";\") }}\n"
+    ));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "{'division': '规划建设处', 'item': 'R1.1', 'item_name': '莲塘/香园围口岸工程建设年度任务', ",
+            "'period': '2014-11', 'deadline': '2014-12-05', 'filed': '2014-12-09', 'light': 'yellow', ",
+            "'light_label': 'yellow card'}|8|",
+            "division,item,item_name,period,deadline,filed,light,light_label,|yellow||",
+            "2014-11;2014-08;2014-08;2014-04;2014-05;2014-Q3;2014-05;2014-10\n"
+        )
+    );
+}
+
+#[test]
 fn a_broken_template_names_its_line() {
     let r = summary_with_template("# Report\n\n{% for x in items %}\n{{ x.id }\n");
     assert_eq!(r.code, 1);
