@@ -1,6 +1,10 @@
 //! The data of the monthly inspection report (月度督查, SPEC §6).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{Datelike, NaiveDate};
+use minijinja::value::{Enumerator, Object, Value};
 use serde::Serialize;
 
 use crate::cmd::Context;
@@ -9,7 +13,7 @@ use crate::model::{Direction, Plan};
 use crate::render::documents::{ItemRows, Office, card_word, division_name, office};
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{status_word, value_text};
-use crate::status::{Dates, ItemStatus, Light, Status, totals};
+use crate::status::{Dates, ItemStatus, Light, PeriodCard, Status, totals};
 
 #[derive(Debug, Serialize)]
 struct Count {
@@ -29,14 +33,41 @@ struct Change {
     to_value: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The fields of a card line (`docs/templates.md`), in the order a template enumerates them.
+const CARD_FIELDS: [&str; 6] = ["division", "item", "period", "deadline", "filed", "card"];
+
+/// A period holding a card, as the template reads it: the division's and the item's names are
+/// shared with the item's other cards, and the rest is written when the template asks for it
+/// (a large office's report early in the year holds tens of thousands).
+#[derive(Debug)]
 struct CardLine {
-    division: String,
-    item: String,
-    period: String,
-    deadline: String,
-    filed: String,
-    card: &'static str,
+    division: Value,
+    item: Value,
+    card: PeriodCard,
+    lang: Lang,
+}
+
+impl Object for CardLine {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let c = &self.card;
+        Some(match key.as_str()? {
+            "division" => self.division.clone(),
+            "item" => self.item.clone(),
+            "period" => Value::from(c.period.label()),
+            "deadline" => Value::from(c.deadline.to_string()),
+            "filed" => Value::from(c.filed.map_or("—".into(), |f| f.to_string())),
+            "card" => Value::from(card_word(c.light, self.lang)),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&CARD_FIELDS)
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(CARD_FIELDS.len())
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +109,8 @@ pub struct MonthlyData {
     /// Item rows (`documents::ItemRow`).
     attention: Vec<minijinja::Value>,
     divisions: Vec<DivisionLine>,
-    cards: Vec<CardLine>,
+    /// Card lines (`CardLine`).
+    cards: Vec<Value>,
     next_month_label: String,
     upcoming: Vec<Upcoming>,
     entries_filed: usize,
@@ -152,28 +184,31 @@ pub fn monthly_data(
         .map(|s| rows.row(s))
         .collect();
     let mut cards = Vec::new();
+    // The items by lead, in plan order, grouped once rather than searched for each division.
+    let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
+    for s in now {
+        by_lead
+            .entry(plan.items[s.index].lead.as_str())
+            .or_default()
+            .push(s);
+    }
     let divisions = plan
         .divisions
         .iter()
         .enumerate()
         .map(|(di, d)| {
-            let led: Vec<&ItemStatus> = now
-                .iter()
-                .filter(|s| plan.items[s.index].lead == d.id)
-                .collect();
-            for s in &led {
+            let led = by_lead.remove(d.id.as_str()).unwrap_or_default();
+            let division = Value::from(escape(&d.name));
+            for s in led.iter().filter(|s| !s.card_periods.is_empty()) {
+                let item = &plan.items[s.index];
+                let name = Value::from(escape(&format!("{} {}", item.id, item.name)));
                 for c in &s.card_periods {
-                    cards.push(CardLine {
-                        division: escape(&d.name),
-                        item: escape(&format!(
-                            "{} {}",
-                            plan.items[s.index].id, plan.items[s.index].name
-                        )),
-                        period: c.period.label(),
-                        deadline: c.deadline.to_string(),
-                        filed: c.filed.map_or("—".into(), |f| f.to_string()),
-                        card: card_word(c.light, lang),
-                    });
+                    cards.push(Value::from_object(CardLine {
+                        division: division.clone(),
+                        item: name.clone(),
+                        card: c.clone(),
+                        lang,
+                    }));
                 }
             }
             DivisionLine {

@@ -147,13 +147,20 @@ fn hostile_notes_render_literally() {
     }
 }
 
-/// `perf summary` in English with `template` as the workspace's `templates/en/summary.md`.
-fn summary_with_template(template: &str) -> Run {
+/// `perf <args>` in English with `template` as the workspace's `templates/en/<name>.md`.
+fn with_template(name: &str, template: &str, args: &[&str]) -> Run {
     let ws = copy_workspace(&repo());
     let dir = ws.path().join("templates/en");
     fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("summary.md"), template).unwrap();
-    perf(ws.path(), &["--today", TODAY, "--lang", "en", "summary"])
+    fs::write(dir.join(format!("{name}.md")), template).unwrap();
+    let mut all = vec!["--today", TODAY, "--lang", "en"];
+    all.extend(args);
+    perf(ws.path(), &all)
+}
+
+/// `perf summary` in English with `template` as the workspace's `templates/en/summary.md`.
+fn summary_with_template(template: &str) -> Run {
+    with_template("summary", template, &["summary"])
 }
 
 #[test]
@@ -198,6 +205,28 @@ fn a_card_row_reads_like_a_map() {
             "'light_label': 'yellow card'}|8|",
             "division,item,item_name,period,deadline,filed,light,light_label,|yellow||",
             "2014-11;2014-08;2014-08;2014-04;2014-05;2014-Q3;2014-05;2014-10\n"
+        )
+    );
+}
+
+#[test]
+fn a_monthly_card_line_reads_like_a_map() {
+    let r = with_template(
+        "monthly",
+        concat!(
+            "{{ cards[0] }}|{{ cards|length }}|{% for k in cards[0] %}{{ k }},{% endfor %}|",
+            "{{ cards[0][\"card\"] }}|{{ cards|map(attribute=\"period\")|join(\";\") }}\n"
+        ),
+        &["monthly", "--month", "2014-12"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "{'division': '秘书处', 'item': 'X2.2 公务接待费支出', 'period': '2014-05', ",
+            "'deadline': '2014-06-09', 'filed': '2014-06-10', 'card': 'yellow card'}|8|",
+            "division,item,period,deadline,filed,card,|yellow card|",
+            "2014-05;2014-10;2014-04;2014-05;2014-11;2014-08;2014-08;2014-Q3\n"
         )
     );
 }
