@@ -202,8 +202,9 @@ struct GroupRow {
     cards_red: u32,
 }
 
-/// The fields of a card row (`docs/templates.md`), in the order a template enumerates them.
-const CARD_FIELDS: [&str; 8] = [
+/// The fields of a card row of the summary and of the monthly report (`docs/templates.md`), in
+/// the order a template enumerates them.
+const SUMMARY_CARD: [&str; 8] = [
     "division",
     "item",
     "item_name",
@@ -213,23 +214,29 @@ const CARD_FIELDS: [&str; 8] = [
     "light",
     "light_label",
 ];
+pub(crate) const MONTHLY_CARD: [&str; 6] =
+    ["division", "item", "period", "deadline", "filed", "card"];
 
-/// A period holding a card, as a template reads it: the item's names are shared with its other
-/// cards, and the rest is written out when a template asks for it. (An early-year report of a
-/// large office holds a card for most items and periods: 39,000 in the 100,000-entry benchmark.)
+/// A period holding a card, as a template reads it: the division's and the item's names are
+/// shared with the item's other cards, and the rest is written when the template asks for it.
+/// (A large office's report early in the year holds a card for most items and periods: 84,000
+/// in the 10,000-entry benchmark.)
 #[derive(Debug)]
-struct CardRow {
-    division: Value,
-    item: Value,
-    item_name: Value,
-    card: PeriodCard,
-    lang: Lang,
+pub(crate) struct CardRow {
+    /// The fields it has: `SUMMARY_CARD` or `MONTHLY_CARD`.
+    pub(crate) fields: &'static [&'static str],
+    pub(crate) division: Value,
+    pub(crate) item: Value,
+    pub(crate) item_name: Value,
+    pub(crate) card: PeriodCard,
+    pub(crate) lang: Lang,
 }
 
 impl Object for CardRow {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str().filter(|k| self.fields.contains(k))?;
         let c = &self.card;
-        Some(match key.as_str()? {
+        Some(match key {
             "division" => self.division.clone(),
             "item" => self.item.clone(),
             "item_name" => self.item_name.clone(),
@@ -237,18 +244,32 @@ impl Object for CardRow {
             "deadline" => Value::from(c.deadline.to_string()),
             "filed" => Value::from(c.filed.map_or("—".into(), |f| f.to_string())),
             "light" => Value::from(c.light.as_str()),
-            "light_label" => Value::from(card_word(c.light, self.lang)),
-            _ => return None,
+            _ => Value::from(card_word(c.light, self.lang)),
         })
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&CARD_FIELDS)
+        Enumerator::Str(self.fields)
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(CARD_FIELDS.len())
+        Some(self.fields.len())
     }
+}
+
+/// The statuses by their item's lead, in the order given.
+pub(crate) fn by_lead<'a>(
+    plan: &'a Plan,
+    statuses: impl IntoIterator<Item = &'a ItemStatus>,
+) -> HashMap<&'a str, Vec<&'a ItemStatus>> {
+    let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
+    for s in statuses {
+        by_lead
+            .entry(plan.items[s.index].lead.as_str())
+            .or_default()
+            .push(s);
+    }
+    by_lead
 }
 
 #[derive(Debug, Serialize)]
@@ -606,13 +627,7 @@ fn summary_rest(
     let mut discipline = Vec::new();
     // The listed items by lead, in plan order: every division's items are all of its items
     // (`division_points`) whether or not the report is one division's.
-    let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
-    for s in listed {
-        by_lead
-            .entry(plan.items[s.index].lead.as_str())
-            .or_default()
-            .push(s);
-    }
+    let mut by_lead = by_lead(plan, listed.iter().copied());
     let weights = indicator_weights(plan);
     for d in &plan.divisions {
         if division.is_some_and(|only| only != d.id) {
@@ -639,6 +654,7 @@ fn summary_rest(
         );
         for c in &s.card_periods {
             cards.push(Value::from_object(CardRow {
+                fields: &SUMMARY_CARD,
                 division: division.clone(),
                 item: id.clone(),
                 item_name: name.clone(),

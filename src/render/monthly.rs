@@ -1,19 +1,18 @@
 //! The data of the monthly inspection report (月度督查, SPEC §6).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use chrono::{Datelike, NaiveDate};
-use minijinja::value::{Enumerator, Object, Value};
+use minijinja::value::Value;
 use serde::Serialize;
 
 use crate::cmd::Context;
 use crate::diag::Lang;
 use crate::model::{Direction, Plan};
-use crate::render::documents::{ItemRows, Office, card_word, division_name, office};
+use crate::render::documents::{
+    CardRow, ItemRows, MONTHLY_CARD, Office, by_lead, division_name, office,
+};
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{status_word, value_text};
-use crate::status::{Dates, ItemStatus, Light, PeriodCard, Status, totals};
+use crate::status::{Dates, ItemStatus, Light, Status, totals};
 
 #[derive(Debug, Serialize)]
 struct Count {
@@ -31,43 +30,6 @@ struct Change {
     to_status: &'static str,
     from_value: String,
     to_value: String,
-}
-
-/// The fields of a card line (`docs/templates.md`), in the order a template enumerates them.
-const CARD_FIELDS: [&str; 6] = ["division", "item", "period", "deadline", "filed", "card"];
-
-/// A period holding a card, as the template reads it: the division's and the item's names are
-/// shared with the item's other cards, and the rest is written when the template asks for it
-/// (a large office's report early in the year holds tens of thousands).
-#[derive(Debug)]
-struct CardLine {
-    division: Value,
-    item: Value,
-    card: PeriodCard,
-    lang: Lang,
-}
-
-impl Object for CardLine {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let c = &self.card;
-        Some(match key.as_str()? {
-            "division" => self.division.clone(),
-            "item" => self.item.clone(),
-            "period" => Value::from(c.period.label()),
-            "deadline" => Value::from(c.deadline.to_string()),
-            "filed" => Value::from(c.filed.map_or("—".into(), |f| f.to_string())),
-            "card" => Value::from(card_word(c.light, self.lang)),
-            _ => return None,
-        })
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&CARD_FIELDS)
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(CARD_FIELDS.len())
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -109,7 +71,7 @@ pub struct MonthlyData {
     /// Item rows (`documents::ItemRow`).
     attention: Vec<minijinja::Value>,
     divisions: Vec<DivisionLine>,
-    /// Card lines (`CardLine`).
+    /// Card rows (`documents::CardRow`).
     cards: Vec<Value>,
     next_month_label: String,
     upcoming: Vec<Upcoming>,
@@ -185,13 +147,7 @@ pub fn monthly_data(
         .collect();
     let mut cards = Vec::new();
     // The items by lead, in plan order, grouped once rather than searched for each division.
-    let mut by_lead: HashMap<&str, Vec<&ItemStatus>> = HashMap::new();
-    for s in now {
-        by_lead
-            .entry(plan.items[s.index].lead.as_str())
-            .or_default()
-            .push(s);
-    }
+    let mut by_lead = by_lead(plan, now);
     let divisions = plan
         .divisions
         .iter()
@@ -203,9 +159,11 @@ pub fn monthly_data(
                 let item = &plan.items[s.index];
                 let name = Value::from(escape(&format!("{} {}", item.id, item.name)));
                 for c in &s.card_periods {
-                    cards.push(Value::from_object(CardLine {
+                    cards.push(Value::from_object(CardRow {
+                        fields: &MONTHLY_CARD,
                         division: division.clone(),
                         item: name.clone(),
+                        item_name: Value::UNDEFINED,
                         card: c.clone(),
                         lang,
                     }));
