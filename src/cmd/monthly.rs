@@ -94,7 +94,8 @@ pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
         &s_before,
         &filed,
     );
-    let text = documents::render(ctx, "monthly", &data)?;
+    // The built-in template writes a line of some 130 bytes per row.
+    let text = documents::render_sized(ctx, "monthly", &data, 4096 + 160 * data.rows())?;
     write_output(args.output.as_deref(), &text)?;
     Ok(SUCCESS)
 }

@@ -78,6 +78,17 @@ pub struct MonthlyData {
     entries_filed: usize,
 }
 
+impl MonthlyData {
+    /// How many rows its tables have, for the size of the document.
+    pub fn rows(&self) -> usize {
+        self.changes.len()
+            + self.attention.len()
+            + self.divisions.len()
+            + self.cards.len()
+            + self.upcoming.len()
+    }
+}
+
 fn month_label(d: NaiveDate, lang: Lang) -> String {
     match lang {
         Lang::Zh => format!("{}年{}月", d.year(), d.month()),
