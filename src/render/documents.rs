@@ -99,7 +99,7 @@ pub fn render_sized<S: Serialize>(
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     // Strings, most of what a document prints, are written as the default formatter writes them
-    // when nothing is escaped, without going through `fmt` (a fifth of rendering a long report).
+    // when nothing is escaped, without going through `fmt` (an eighth of rendering a long report).
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(s) if *state.auto_escape() == minijinja::AutoEscape::None => {
             out.write_str(s).map_err(minijinja::Error::from)
