@@ -31,6 +31,12 @@ impl Header {
     pub fn has(&self, col: usize) -> bool {
         self.pos[col].is_some()
     }
+
+    /// Whether the header is SPEC's seven columns in their order, so that a record's fields are
+    /// its columns as they stand.
+    pub fn is_standard(&self) -> bool {
+        self.len == COLUMNS.len() && self.pos.iter().enumerate().all(|(i, p)| *p == Some(i))
+    }
 }
 
 /// One record: its fields by column (`""` for an absent column) and where it starts.
@@ -98,6 +104,17 @@ pub fn conflict_markers(src: &Source) -> Vec<Diagnostic> {
 pub fn read(
     src: &Source,
     diags: &mut Diagnostics,
+    f: impl FnMut(&Header, &RawRecord<'_>, &mut Diagnostics),
+) -> Option<Header> {
+    read_with(src, diags, true, f)
+}
+
+/// `read`, with records of seven plain fields under the standard header read by
+/// `Records::next_seven` when `plain` is true (which gives the same records, faster).
+fn read_with(
+    src: &Source,
+    diags: &mut Diagnostics,
+    plain: bool,
     mut f: impl FnMut(&Header, &RawRecord<'_>, &mut Diagnostics),
 ) -> Option<Header> {
     let text = src.text.as_str();
@@ -113,7 +130,18 @@ pub fn read(
     let mut saw_header_line = false;
     // The column of each field, by its position in the header.
     let mut column_of: Vec<Option<usize>> = Vec::new();
-    while let Some(rec) = records.next() {
+    // Whether records of seven plain fields are read by `Records::next_seven`: under the standard
+    // header, in a text without conflict markers (whose lines are skipped by number below).
+    let mut seven = false;
+    loop {
+        if seven
+            && let Some(h) = &header
+            && let Some(rec) = records.next_seven()
+        {
+            f(h, rec, diags);
+            continue;
+        }
+        let Some(rec) = records.next() else { break };
         let (offset, rec_line, count) = (rec.offset, rec.line, rec.count);
         if markers.binary_search(&rec_line).is_ok() {
             continue;
@@ -146,6 +174,7 @@ pub fn read(
             let names: Vec<&str> = (0..count).map(|i| rec.field(i)).collect();
             header = read_header(src, rec_line, offset, &names, diags);
             let h = header.as_ref()?;
+            seven = h.is_standard() && markers.is_empty() && plain;
             column_of = vec![None; h.len];
             for (col, p) in h.pos.iter().enumerate() {
                 if let Some(p) = p {
@@ -229,6 +258,8 @@ struct Records<'t> {
     canonical: String,
     /// The fields of the record last read.
     spans: Vec<(usize, usize)>,
+    /// The record last read by `next_seven`.
+    seven: RawRecord<'t>,
     pos: usize,
     line: usize,
 }
@@ -278,9 +309,46 @@ impl<'t> Records<'t> {
             quoted: None,
             canonical: String::new(),
             spans: Vec::with_capacity(COLUMNS.len()),
+            seven: RawRecord {
+                line: 0,
+                offset: 0,
+                fields: [""; 7],
+                canonical: "",
+            },
             pos: 0,
             line: 1,
         }
+    }
+
+    /// The next record when it has exactly seven fields and no quote (nearly every record of a
+    /// file under the standard header), its fields sliced from the text; `None`, having read
+    /// nothing, for any other record, which `next` then reads.
+    fn next_seven(&mut self) -> Option<&RawRecord<'t>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        while let Some(&b) = bytes.get(self.pos)
+            && (b == b'\n' || b == b'\r')
+        {
+            self.line += usize::from(b == b'\n');
+            self.pos += 1;
+        }
+        if self.lone_cr || self.pos >= bytes.len() {
+            return None;
+        }
+        let (offset, line) = (self.pos, self.line);
+        let (ends, end, next) = self.events.split_seven(bytes, offset)?;
+        // Written in place: the record is lent to the caller, not copied out.
+        let rec = &mut self.seven;
+        let mut start = offset;
+        for (field, &end) in rec.fields.iter_mut().zip(&ends) {
+            *field = text.get(start..end).unwrap_or_default();
+            start = end + 1;
+        }
+        (rec.line, rec.offset) = (line, offset);
+        rec.canonical = text.get(offset..end).unwrap_or_default();
+        self.pos = next;
+        self.line += usize::from(next > end);
+        Some(&self.seven)
     }
 
     fn next(&mut self) -> Option<Record<'_>> {
@@ -456,6 +524,60 @@ impl<'t> Events<'t> {
         (self.word, self.mask) = (word, mask);
         spans.push((field, bytes.len()));
         Some((spans.len(), bytes.len(), bytes.len()))
+    }
+}
+
+impl Events<'_> {
+    /// `split` for a record of exactly seven fields without a quote: where each field ends (a
+    /// comma, or the record's end before its line end), where the record's text ends and where
+    /// the next record starts. Any other record gives `None` and leaves the state as it was, for
+    /// `split` to read the record from the same place.
+    fn split_seven(&mut self, bytes: &[u8], start: usize) -> Option<([usize; 7], usize, usize)> {
+        let (mut word, mut mask) = (self.word, self.mask);
+        if start < word || start >= word + 8 {
+            word = start - start % 8;
+            mask = word_flags(bytes, word);
+        }
+        mask &= !0u64 << ((start - word) * 8);
+        let mut ends = [0; 7];
+        let mut commas = 0;
+        loop {
+            while mask != 0 {
+                let i = word + (mask.trailing_zeros() / 8) as usize;
+                mask &= mask - 1;
+                match bytes.get(i) {
+                    Some(b',') if commas < 6 => {
+                        ends[commas] = i;
+                        commas += 1;
+                    }
+                    Some(b'\n') if commas == 6 => {
+                        let last = ends[5] + 1;
+                        let end = if i > last && bytes[i - 1] == b'\r' {
+                            i - 1
+                        } else {
+                            i
+                        };
+                        ends[6] = end;
+                        (self.word, self.mask) = (word, mask);
+                        return Some((ends, end, i + 1));
+                    }
+                    // An eighth field, a short record, a quote.
+                    Some(b',' | b'\n' | b'"') => return None,
+                    _ => {}
+                }
+            }
+            if word + 8 >= bytes.len() {
+                break;
+            }
+            word += 8;
+            mask = word_flags(bytes, word);
+        }
+        if commas != 6 {
+            return None;
+        }
+        ends[6] = bytes.len();
+        (self.word, self.mask) = (word, mask);
+        Some((ends, bytes.len(), bytes.len()))
     }
 }
 
@@ -865,6 +987,71 @@ mod tests {
                 proptest::prop_assert!(!matches!(text.as_bytes()[rec.offset], b'\r' | b'\n'));
             }
         }
+    }
+
+    /// Every record `read_with` hands on (line, place, fields, canonical text) and its problems.
+    fn handed_on(text: &str, plain: bool) -> (Vec<String>, Vec<String>) {
+        let src = Source::new("r.csv", text.to_string());
+        let mut diags = Diagnostics::new();
+        let mut seen = Vec::new();
+        read_with(&src, &mut diags, plain, |_, rec, _| {
+            seen.push(format!(
+                "{}:{} {:?} {:?}",
+                rec.line, rec.offset, rec.fields, rec.canonical
+            ));
+        });
+        let problems = diags.iter().map(|d| format!("{d:?}")).collect();
+        (seen, problems)
+    }
+
+    proptest::proptest! {
+        /// Records of seven plain fields are read apart (`Records::next_seven`); the records and
+        /// problems are those of reading every record the general way. The text is a standard
+        /// header and lines of fields that are mostly short, so that many lines have seven.
+        #[test]
+        fn seven_plain_fields_are_read_as_any_record(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        12 => proptest::string::string_regex("[a中 0-9]{0,3}").unwrap(),
+                        1 => proptest::string::string_regex("[\"\r\n,\u{feff}]").unwrap(),
+                    ],
+                    5..9,
+                ),
+                0..12,
+            ),
+            ends in proptest::collection::vec(
+                proptest::sample::select(vec!["\n", "\n", "\n", "\r\n", "\n\n", "\r", ""]),
+                12,
+            ),
+            marker in proptest::option::weighted(0.1, (0..12usize, proptest::bool::ANY)),
+        ) {
+            let mut text = String::from("date,item,value,note,evidence,reporter,filed\n");
+            for (i, (fields, end)) in lines.iter().zip(&ends).enumerate() {
+                match marker {
+                    // A marker line is skipped, even one of seven fields.
+                    Some((at, commas)) if at == i => {
+                        text.push_str(if commas { "=======,,,,,,\n" } else { "<<<<<<< HEAD\n" });
+                    }
+                    _ => {}
+                }
+                text.push_str(&fields.join(","));
+                text.push_str(end);
+            }
+            let plain = handed_on(&text, true);
+            proptest::prop_assert_eq!(&plain, &handed_on(&text, false));
+        }
+    }
+
+    #[test]
+    fn seven_plain_fields_keep_their_lines_and_line_ends() {
+        let text = "date,item,value,note,evidence,reporter,filed\r\n\r\na,b,c,d,e,f,g\r\na,b,,,,f,\n\"q\",b,c,d,e,f,g\na,b,c,d,e,f,g,h\na,b,c,d,e,f,\r";
+        let (plain, problems) = handed_on(text, true);
+        assert_eq!((plain.clone(), problems.clone()), handed_on(text, false));
+        assert_eq!(plain.len(), 4, "{plain:?}");
+        assert!(plain[0].starts_with("3:"), "{plain:?}");
+        assert!(plain[1].starts_with("4:"), "{plain:?}");
+        assert_eq!(problems.len(), 1, "the eight-field record: {problems:?}");
     }
 
     proptest::proptest! {
