@@ -96,8 +96,9 @@ pub fn scan_year(
         .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
         .collect();
     // Files are taken from a shared queue, largest first, so that the workers finish together.
+    // Each size is asked once (a sort asks for keys many times over).
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| {
+    order.sort_by_cached_key(|&i| {
         std::cmp::Reverse(std::fs::metadata(&files[i].path).map_or(0, |m| m.len()))
     });
     let next = AtomicUsize::new(0);
