@@ -7,12 +7,12 @@
 //! values are documented in `docs/templates.md`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Result;
 use minijinja::Environment;
-use minijinja::value::{Enumerator, Object, Value};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -511,65 +511,146 @@ fn group_row(
     }
 }
 
-/// The data of the year-end report, for the whole office or one division.
-pub fn summary_data(
+/// Rows of items made by other threads while a template is rendered: the template reads them in
+/// order, and waits for a row only if it catches up with the threads that make them. A thread
+/// that fails fills the rows it leaves with `undefined`, so that no reader waits for ever.
+#[derive(Debug)]
+struct Feed {
+    rows: Box<[OnceLock<Value>]>,
+}
+
+impl Feed {
+    fn new(len: usize) -> Feed {
+        Feed {
+            rows: (0..len).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Makes rows, a chunk at a time from the next one no thread has taken, until none is left.
+    fn fill(&self, next: &AtomicUsize, make: impl Fn(usize) -> Value) {
+        const CHUNK: usize = 64;
+        loop {
+            let start = next.fetch_add(1, Ordering::Relaxed) * CHUNK;
+            let Some(chunk) = self.rows.get(start..) else {
+                break;
+            };
+            for (i, slot) in chunk.iter().enumerate().take(CHUNK) {
+                // A row another thread made already is kept.
+                let _ = slot.get_or_init(|| make(start + i));
+            }
+        }
+    }
+
+    /// Marks every row not made as `undefined` (after a thread failed).
+    fn abandon(&self) {
+        for slot in &self.rows {
+            let _ = slot.set(Value::UNDEFINED);
+        }
+    }
+}
+
+/// A list of a feed's rows, for a template: all of them, or those at `picks`.
+#[derive(Debug)]
+struct FedRows {
+    feed: Arc<Feed>,
+    picks: Option<Vec<u32>>,
+}
+
+impl FedRows {
+    fn value(feed: &Arc<Feed>, picks: Option<Vec<u32>>) -> Value {
+        Value::from_object(FedRows {
+            feed: Arc::clone(feed),
+            picks,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.picks.as_ref().map_or(self.feed.rows.len(), Vec::len)
+    }
+}
+
+impl Object for FedRows {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_usize()?;
+        let at = match &self.picks {
+            Some(picks) => *picks.get(i)? as usize,
+            None => i,
+        };
+        Some(self.feed.rows.get(at)?.wait().clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.len())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len())
+    }
+}
+
+/// The year-end report, for the whole office or one division. The listed items' rows are made on
+/// the other cores while this one works out the rest and renders the template.
+fn summary_document(
     ctx: &Context,
     plan: &Plan,
     all: &[ItemStatus],
     dates: Dates,
     division: Option<&str>,
-) -> SummaryData {
-    let lang = ctx.lang;
+) -> Result<Vec<u8>> {
     let listed: Vec<&ItemStatus> = all
         .iter()
         .filter(|s| division.is_none_or(|d| plan.items[s.index].lead == d))
         .collect();
-    let maker = ItemRows::new(plan, lang);
-    // The listed items' rows are made on the other cores while this one works out the rest,
-    // then joins them: each thread takes the next chunk of items until none is left.
-    const CHUNK: usize = 256;
+    let maker = ItemRows::new(plan, ctx.lang);
+    let feed = Arc::new(Feed::new(listed.len()));
     let next = AtomicUsize::new(0);
-    let work = || {
-        let mut made = Vec::new();
-        loop {
-            let start = next.fetch_add(1, Ordering::Relaxed) * CHUNK;
-            let left = listed.get(start..).unwrap_or_default();
-            if left.is_empty() {
-                break made;
-            }
-            let chunk = &left[..left.len().min(CHUNK)];
-            made.push((
-                start,
-                chunk.iter().map(|s| maker.row(s)).collect::<Vec<_>>(),
-            ));
+    let fill = || {
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            feed.fill(&next, |i| maker.row(listed[i]));
+        }));
+        if made.is_err() {
+            feed.abandon();
         }
+        made
     };
     std::thread::scope(|scope| {
         let others = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-        let workers: Vec<_> = (0..others.min(listed.len() / CHUNK))
-            .map(|_| scope.spawn(work))
-            .collect();
+        let workers: Vec<_> = (0..others).map(|_| scope.spawn(fill)).collect();
+        if workers.is_empty() {
+            // One core: the rows are made first.
+            fill().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
         let rest = summary_rest(ctx, plan, all, dates, division, &listed, &maker);
-        let mut made = work();
-        for w in workers {
-            made.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        made.sort_unstable_by_key(|(start, _)| *start);
-        let rows: Vec<Value> = made.into_iter().flat_map(|(_, rows)| rows).collect();
-        let of = |keep: &dyn Fn(&ItemStatus) -> bool| -> Value {
-            listed
-                .iter()
-                .zip(&rows)
-                .filter(|(s, _)| keep(s))
-                .map(|(_, row)| row.clone())
-                .collect()
+        let picks = |keep: &dyn Fn(&ItemStatus) -> bool| -> Option<Vec<u32>> {
+            Some(
+                (0..listed.len() as u32)
+                    .filter(|&i| keep(listed[i as usize]))
+                    .collect(),
+            )
         };
-        SummaryData {
-            not_done: of(&|s| s.status != Status::Done),
-            binding: of(&|s| plan.items[s.index].binding),
-            items: Value::from(rows),
+        let data = SummaryData {
+            not_done: FedRows::value(&feed, picks(&|s| s.status != Status::Done)),
+            binding: FedRows::value(&feed, picks(&|s| plan.items[s.index].binding)),
+            items: FedRows::value(&feed, None),
             ..rest
+        };
+        // The built-in template writes a line of some 150 bytes per row.
+        let rows = [&data.items, &data.not_done, &data.binding, &data.supported]
+            .iter()
+            .filter_map(|v| v.len())
+            .sum::<usize>()
+            + data.cards.len().unwrap_or(0);
+        let text = render_sized(ctx, "summary", &data, 4096 + 256 * rows);
+        for w in workers {
+            if let Err(e) = w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                std::panic::resume_unwind(e);
+            }
         }
+        text
     })
 }
 
@@ -758,14 +839,7 @@ pub fn summary(
     dates: Dates,
     division: Option<&str>,
 ) -> Result<Vec<u8>> {
-    let data = summary_data(ctx, plan, all, dates, division);
-    // The built-in template writes a line of some 150 bytes per row.
-    let rows = [&data.items, &data.not_done, &data.binding, &data.supported]
-        .iter()
-        .filter_map(|v| v.len())
-        .sum::<usize>()
-        + data.cards.len().unwrap_or(0);
-    render_sized(ctx, "summary", &data, 4096 + 256 * rows)
+    summary_document(ctx, plan, all, dates, division)
 }
 
 /// `2014-12-31` → `2014年12月31日`, the date form of Chinese official documents.
@@ -794,5 +868,52 @@ pub(crate) fn office(ctx: &Context) -> Office {
     Office {
         name: escape(&ctx.ws.settings.office),
         short: escape(ctx.ws.settings.short()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(template: &str, rows: Value) -> String {
+        let mut env = Environment::new();
+        env.add_template("t", template).unwrap();
+        env.get_template("t")
+            .unwrap()
+            .render(minijinja::context! { rows })
+            .unwrap()
+    }
+
+    #[test]
+    fn fed_rows_read_like_a_list_while_a_thread_makes_them() {
+        let feed = Arc::new(Feed::new(300));
+        let next = AtomicUsize::new(0);
+        let (all, picked) = std::thread::scope(|s| {
+            s.spawn(|| feed.fill(&next, |i| Value::from(i * 10)));
+            let all = render(
+                "{{ rows|length }}:{% for r in rows %}{{ r }},{% endfor %}{{ rows[299] }}",
+                FedRows::value(&feed, None),
+            );
+            let picked = render(
+                "{{ rows|length }} {{ rows|first }} {{ rows|last }} {{ rows[1] }} {{ rows|join('+') }}",
+                FedRows::value(&feed, Some(vec![2, 0, 299])),
+            );
+            (all, picked)
+        });
+        let list: String = (0..300).map(|i| format!("{},", i * 10)).collect();
+        assert_eq!(all, format!("300:{list}2990"));
+        assert_eq!(picked, "3 20 2990 0 20+0+2990");
+    }
+
+    #[test]
+    fn rows_a_failed_thread_left_read_as_undefined() {
+        let feed = Arc::new(Feed::new(3));
+        let _ = feed.rows[1].set(Value::from("made"));
+        feed.abandon();
+        let text = render(
+            "{% for r in rows %}[{{ r }}]{% endfor %}",
+            FedRows::value(&feed, None),
+        );
+        assert_eq!(text, "[][made][]");
     }
 }
