@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::cli::{FailOn, StatusArgs, StatusFormat};
-use crate::cmd::{Context, DATA_ERROR, SUCCESS};
+use crate::cmd::{Context, DATA_ERROR, SUCCESS, free_at_exit};
 use crate::model::Plan;
 use crate::render::status as out;
 use crate::status::{Dates, ItemStatus, Light, Status, evaluate_all, totals};
@@ -125,5 +125,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
     let failed = args
         .fail_on
         .is_some_and(|on| items.iter().any(|s| fails(&plan, s, on)));
+    free_at_exit(items);
+    free_at_exit((all, plan));
     Ok(if failed { DATA_ERROR } else { SUCCESS })
 }

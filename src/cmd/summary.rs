@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::SummaryArgs;
-use crate::cmd::{Context, SUCCESS, status, write_output};
+use crate::cmd::{Context, SUCCESS, free_at_exit, status, write_output};
 use crate::render::documents;
 
 pub fn run(ctx: &Context, args: &SummaryArgs) -> Result<i32> {
@@ -17,5 +17,6 @@ pub fn run(ctx: &Context, args: &SummaryArgs) -> Result<i32> {
     status::filter(&plan, &all, args.division.as_deref(), None)?;
     let text = documents::summary(ctx, &plan, &all, dates, args.division.as_deref())?;
     write_output(args.output.as_deref(), &text)?;
+    free_at_exit((plan, all, text));
     Ok(SUCCESS)
 }
