@@ -654,8 +654,64 @@ fn summary_document(
     })
 }
 
+/// The rows of the divisions' table and of the discipline table (the report's division only,
+/// with `--division`).
+fn division_rows(
+    plan: &Plan,
+    division: Option<&str>,
+    listed: &[&ItemStatus],
+) -> (Vec<GroupRow>, Vec<DisciplineRow>) {
+    let mut divisions = Vec::new();
+    let mut discipline = Vec::new();
+    // The listed items by lead, in plan order: every division's items are all of its items
+    // (`division_points`) whether or not the report is one division's.
+    let mut by_lead = by_lead(plan, listed.iter().copied());
+    let weights = indicator_weights(plan);
+    for d in &plan.divisions {
+        if division.is_some_and(|only| only != d.id) {
+            continue;
+        }
+        let list = by_lead.remove(d.id.as_str()).unwrap_or_default();
+        let (points, earned) = share_points_with(plan, &weights, list.iter().copied());
+        let row = group_row(&d.id, &d.name, &list, points, earned);
+        discipline.push(DisciplineRow {
+            division: escape(&d.name),
+            yellow: row.cards_yellow,
+            red: row.cards_red,
+        });
+        divisions.push(row);
+    }
+
+    (divisions, discipline)
+}
+
 /// Everything of the summary's data but the listed items' rows.
 fn summary_rest(
+    ctx: &Context,
+    plan: &Plan,
+    all: &[ItemStatus],
+    dates: Dates,
+    division: Option<&str>,
+    listed: &[&ItemStatus],
+    maker: &ItemRows,
+) -> SummaryData {
+    std::thread::scope(|scope| {
+        // The divisions' rows take a third of the rest: they are worked out on another core.
+        let divisions = scope.spawn(|| division_rows(plan, division, listed));
+        let rest = summary_totals(ctx, plan, all, dates, division, listed, maker);
+        let (divisions, discipline) = divisions
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        SummaryData {
+            divisions,
+            discipline,
+            ..rest
+        }
+    })
+}
+
+/// `summary_rest` but the divisions' rows.
+fn summary_totals(
     ctx: &Context,
     plan: &Plan,
     all: &[ItemStatus],
@@ -702,27 +758,6 @@ fn summary_rest(
             }
         }
         categories.push(group_row(&c.id, &c.name, &list, points, earned));
-    }
-
-    let mut divisions = Vec::new();
-    let mut discipline = Vec::new();
-    // The listed items by lead, in plan order: every division's items are all of its items
-    // (`division_points`) whether or not the report is one division's.
-    let mut by_lead = by_lead(plan, listed.iter().copied());
-    let weights = indicator_weights(plan);
-    for d in &plan.divisions {
-        if division.is_some_and(|only| only != d.id) {
-            continue;
-        }
-        let list = by_lead.remove(d.id.as_str()).unwrap_or_default();
-        let (points, earned) = share_points_with(plan, &weights, list.iter().copied());
-        let row = group_row(&d.id, &d.name, &list, points, earned);
-        discipline.push(DisciplineRow {
-            division: escape(&d.name),
-            yellow: row.cards_yellow,
-            red: row.cards_red,
-        });
-        divisions.push(row);
     }
 
     let mut cards = Vec::new();
@@ -814,7 +849,7 @@ fn summary_rest(
         },
         statuses,
         categories,
-        divisions,
+        divisions: Vec::new(),
         supported: match division {
             Some(d) => all
                 .iter()
@@ -825,7 +860,7 @@ fn summary_rest(
         },
         not_done: Value::UNDEFINED,
         binding: Value::UNDEFINED,
-        discipline,
+        discipline: Vec::new(),
         cards: Value::from(cards),
         items: Value::UNDEFINED,
     }
