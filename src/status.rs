@@ -5,6 +5,7 @@
 //! turns each state into an `ItemStatus`, and `Totals` adds them up.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -522,6 +523,44 @@ pub fn evaluate_all(
         }
         all
     })
+}
+
+/// `evaluate_all`, keeping the statuses already worked out (`done`, by item; `None` for those not
+/// yet evaluated).
+pub fn evaluate_rest(
+    plan: &Plan,
+    states: &[ItemState],
+    dates: Dates,
+    settings: &Settings,
+    done: &[Mutex<Option<ItemStatus>>],
+) -> Vec<ItemStatus> {
+    let n = plan.items.len().min(states.len());
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1024);
+    let part = |from: usize| -> Vec<ItemStatus> {
+        (from..(from + chunk).min(n))
+            .map(|i| {
+                let made = done
+                    .get(i)
+                    .and_then(|d| d.lock().unwrap_or_else(PoisonError::into_inner).take());
+                made.unwrap_or_else(|| evaluate(i, &plan.items[i], &states[i], dates, settings))
+            })
+            .collect()
+    };
+    let mut all = Vec::with_capacity(n);
+    std::thread::scope(|s| {
+        // The rest of the items, when there are many, are shared with other threads.
+        let rest: Vec<_> = (chunk..n)
+            .step_by(chunk)
+            .map(|from| s.spawn(move || part(from)))
+            .collect();
+        all.extend(part(0));
+        for (h, from) in rest.into_iter().zip((chunk..n).step_by(chunk)) {
+            // A thread that panicked is done again here, where the panic is reported as usual.
+            all.extend(h.join().unwrap_or_else(|_| part(from)));
+        }
+    });
+    all
 }
 
 /// Computes an item's status from its fold.

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use crate::calendar::WorkCalendar;
 use crate::diag::Diagnostics;
 use crate::model::Plan;
-use crate::status::{Dates, Deadlines, ItemState};
+use crate::status::{Dates, Deadlines, ItemState, ItemStatus, evaluate, evaluate_rest};
 use crate::workspace::source::Source;
 use crate::workspace::{self, ReportFile, Workspace};
 
@@ -30,6 +30,8 @@ pub struct YearScan {
     pub diags: Diagnostics,
     /// Per requested `Dates`, per item: the fold of its entries.
     pub states: Vec<Vec<ItemState>>,
+    /// Per requested `Dates`, per item: its status (`status::evaluate` of its fold).
+    pub statuses: Vec<Vec<ItemStatus>>,
     pub files: Vec<ReportFile>,
 }
 
@@ -92,6 +94,11 @@ pub fn scan_year(
     // no lock — and merges them into these when the file is done (an item's entries are nearly
     // always in one file). An item that no file reports gets its empty fold at the end.
     let states: Vec<Vec<Mutex<Option<ItemState>>>> = dates
+        .iter()
+        .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
+        .collect();
+    // The statuses of the items evaluated as their lead's file was done, for every date.
+    let early: Vec<Vec<Mutex<Option<ItemStatus>>>> = dates
         .iter()
         .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
         .collect();
@@ -168,13 +175,26 @@ pub fn scan_year(
             );
             for (index, per_date) in folds.drain(..) {
                 fold_of[index] = NONE;
-                for (per_item, st) in states.iter().zip(per_date) {
+                // An item led by this file's division, and by no other before, has all its valid
+                // entries in this file (in another division's they are errors): its fold is
+                // complete, and is evaluated now, while it is in the cache.
+                let item = &plan.items[index];
+                let complete = item.former_leads.is_empty()
+                    && item.lead == rf.division
+                    && plan.division(&item.lead).is_some();
+                for (((per_item, st), dt), done) in
+                    states.iter().zip(per_date).zip(dates).zip(&early)
+                {
                     let mut slot = per_item[index]
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner);
                     match &mut *slot {
                         Some(all) => all.merge(&st),
                         None => *slot = Some(st),
+                    }
+                    if complete && let Some(all) = &*slot {
+                        let status = evaluate(index, item, all, *dt, &ws.settings);
+                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
                     }
                 }
             }
@@ -258,12 +278,19 @@ pub fn scan_year(
                 })
                 .collect()
         })
+        .collect::<Vec<Vec<ItemState>>>();
+    let statuses = early
+        .iter()
+        .zip(&states)
+        .zip(dates)
+        .map(|((done, per_item), dt)| evaluate_rest(&plan, per_item, *dt, &ws.settings, done))
         .collect();
     Ok(YearScan {
         plan,
         calendar,
         diags,
         states,
+        statuses,
         files,
     })
 }

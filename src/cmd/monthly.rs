@@ -13,7 +13,7 @@ use crate::cli::MonthlyArgs;
 use crate::cmd::{Context, SUCCESS, write_output};
 use crate::model::Cadence;
 use crate::render::{documents, monthly};
-use crate::status::{Dates, evaluate_all};
+use crate::status::Dates;
 use crate::workspace::entries::{self, DATE, FILED};
 use crate::workspace::{EnvError, read_source};
 
@@ -59,9 +59,7 @@ pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     let plan = &scan.plan;
-    let eval =
-        |k: usize, dates: Dates| evaluate_all(plan, &scan.states[k], dates, &ctx.ws.settings);
-    let (s_now, s_before) = (eval(0, now), eval(1, previous));
+    let (s_now, s_before) = (&scan.statuses[0], &scan.statuses[1]);
 
     // Entries recorded during the month, per division.
     let end = Period::containing(Cadence::Monthly, start).end;
@@ -90,8 +88,8 @@ pub fn run(ctx: &Context, args: &MonthlyArgs) -> Result<i32> {
         Period::containing(Cadence::Monthly, start).deadline(&cal, days),
         now,
         previous,
-        &s_now,
-        &s_before,
+        s_now,
+        s_before,
         &filed,
     );
     // The built-in template writes a line of some 130 bytes per row.

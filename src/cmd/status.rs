@@ -8,7 +8,7 @@ use crate::cli::{FailOn, StatusArgs, StatusFormat};
 use crate::cmd::{Context, DATA_ERROR, SUCCESS, free_at_exit};
 use crate::model::Plan;
 use crate::render::status as out;
-use crate::status::{Dates, ItemStatus, Light, Status, evaluate_all, totals};
+use crate::status::{Dates, ItemStatus, Light, Status, totals};
 use crate::workspace::EnvError;
 
 /// Every item's status for one year and one (D, K); `Err(code)` when the data has errors.
@@ -17,11 +17,12 @@ pub fn compute(
     year: i32,
     dates: Dates,
 ) -> Result<std::result::Result<(Plan, Vec<ItemStatus>), i32>> {
-    let scan = match ctx.scan_for_status(year, &[dates])? {
+    let mut scan = match ctx.scan_for_status(year, &[dates])? {
         Ok(s) => s,
         Err(code) => return Ok(Err(code)),
     };
-    let statuses = evaluate_all(&scan.plan, &scan.states[0], dates, &ctx.ws.settings);
+    let statuses = scan.statuses.swap_remove(0);
+    free_at_exit(scan.states);
     Ok(Ok((scan.plan, statuses)))
 }
 

@@ -921,3 +921,48 @@ fn the_status_scan_folds_the_same_without_the_rules_that_only_warn() {
         format!("{:?}", without.states)
     );
 }
+
+/// Items led by one division alone are evaluated as their lead's file is done (`scan_year`); the
+/// statuses are those of evaluating every final fold afterwards, including E4.1's, whose entries
+/// are in its former lead's file too.
+#[test]
+fn statuses_evaluated_during_the_scan_are_those_of_the_final_folds() {
+    use perf::check::{ScanOptions, scan_year};
+    use perf::status::{Dates, evaluate_all};
+
+    // Files are read largest first: E4.1's lead's file is made the larger, so that it is done
+    // before its former lead's (whose entries an early evaluation would miss).
+    let ws = copy_workspace(&repo());
+    let file = ws.path().join("reports/2014/hkmacao.csv");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    for _ in 0..40 {
+        text += "2014-06-19,E4.2,,本期无新增进展（零报告）,,邓雅雯,2014-06-20\n";
+    }
+    std::fs::write(&file, text).unwrap();
+    let workspace = perf::workspace::Workspace::open(ws.path().to_path_buf()).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let dates: Vec<Dates> = ["2014-03-31", "2014-07-31", "2014-09-30", "2014-12-31"]
+        .into_iter()
+        .map(|d| Dates::at(day(d)))
+        .collect();
+    let opts = ScanOptions {
+        today: day("2015-03-01"),
+        refuse_future: false,
+        warnings: false,
+    };
+    let scan = scan_year(&workspace, 2014, opts, &dates).unwrap();
+    let e41 = scan.plan.items.iter().position(|i| i.id == "E4.1").unwrap();
+    assert!(!scan.plan.items[e41].former_leads.is_empty());
+    for (k, dt) in dates.iter().enumerate() {
+        let after = evaluate_all(&scan.plan, &scan.states[k], *dt, &workspace.settings);
+        assert_eq!(
+            format!("{:?}", scan.statuses[k]),
+            format!("{after:?}"),
+            "as of {}",
+            dt.as_of
+        );
+    }
+    // E4.1 was reported by both divisions: by the end of September its fold holds entries of both
+    // files.
+    assert!(scan.statuses[2][e41].entries > 0);
+}
