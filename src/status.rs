@@ -503,26 +503,7 @@ pub fn evaluate_all(
     dates: Dates,
     settings: &Settings,
 ) -> Vec<ItemStatus> {
-    let n = plan.items.len().min(states.len());
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let chunk = n.div_ceil(threads).max(1024);
-    let part = |from: usize| -> Vec<ItemStatus> {
-        (from..(from + chunk).min(n))
-            .map(|i| evaluate(i, &plan.items[i], &states[i], dates, settings))
-            .collect()
-    };
-    std::thread::scope(|s| {
-        let rest: Vec<_> = (chunk..n)
-            .step_by(chunk)
-            .map(|from| s.spawn(move || part(from)))
-            .collect();
-        let mut all = part(0);
-        for (h, from) in rest.into_iter().zip((chunk..n).step_by(chunk)) {
-            // A thread that panicked is done again here, where the panic is reported as usual.
-            all.extend(h.join().unwrap_or_else(|_| part(from)));
-        }
-        all
-    })
+    evaluate_rest(plan, states, dates, settings, &[])
 }
 
 /// `evaluate_all`, keeping the statuses already worked out (`done`, by item; `None` for those not

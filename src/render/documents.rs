@@ -698,172 +698,154 @@ fn summary_rest(
     std::thread::scope(|scope| {
         // The divisions' rows take a third of the rest: they are worked out on another core.
         let divisions = scope.spawn(|| division_rows(plan, division, listed));
-        let rest = summary_totals(ctx, plan, all, dates, division, listed, maker);
+        let lang = ctx.lang;
+        let t = totals(plan, listed);
+        let share = share_points(plan, listed.iter().copied());
+        let binding: Vec<&ItemStatus> = listed
+            .iter()
+            .copied()
+            .filter(|s| plan.items[s.index].binding)
+            .collect();
+
+        // Categories: counts over the listed items; points and score from indicator scores.
+        let scores = indicator_scores(plan, listed);
+        let mut categories = Vec::new();
+        for c in &plan.categories {
+            let list: Vec<&ItemStatus> = listed
+                .iter()
+                .copied()
+                .filter(|s| plan.indicators[plan.items[s.index].indicator].category == c.id)
+                .collect();
+            if list.is_empty() {
+                continue;
+            }
+            // The office's report shows the category's points; a division's report the division's
+            // share of them (its items' shares, SPEC §4).
+            let (mut points, mut earned) = (Decimal::ZERO, Decimal::ZERO);
+            if division.is_some() {
+                (points, earned) = share_points(plan, list.iter().copied());
+            } else {
+                for (i, ind) in plan.indicators.iter().enumerate() {
+                    if ind.category == c.id
+                        && let Some(sc) = scores[i]
+                    {
+                        let p = indicator_points(plan, i);
+                        points += p;
+                        earned += p * sc;
+                    }
+                }
+            }
+            categories.push(group_row(&c.id, &c.name, &list, points, earned));
+        }
+
+        let mut cards = Vec::new();
+        for s in listed.iter().filter(|s| !s.card_periods.is_empty()) {
+            let item = &plan.items[s.index];
+            let (division, id, name) = (
+                text(&division_name(plan, &item.lead)),
+                text(&item.id),
+                text(&item.name),
+            );
+            for c in &s.card_periods {
+                cards.push(Value::from_object(CardRow {
+                    fields: &SUMMARY_CARD,
+                    division: division.clone(),
+                    item: id.clone(),
+                    item_name: name.clone(),
+                    card: c.clone(),
+                    lang,
+                }));
+            }
+        }
+
+        let statuses = Status::ALL
+            .iter()
+            .map(|st| StatusCount {
+                key: st.as_str(),
+                label: status_word(*st, lang),
+                count: t.count(*st),
+            })
+            .collect();
+        let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
+        let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
+        for s in listed {
+            *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
+            *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
+        }
         let (divisions, discipline) = divisions
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         SummaryData {
+            office: office(ctx),
+            year: plan.year,
+            as_of: dates.as_of.to_string(),
+            known: dates.known.to_string(),
+            preview: dates.as_of < dec31,
+            division: division
+                .and_then(|id| plan.division(id))
+                .map(|d| DivisionView {
+                    id: escape(&d.id),
+                    name: escape(&d.name),
+                    leader: escape(d.leader.as_ref().map_or("", |p| p.name.as_str())),
+                    liaisons: escape(
+                        &d.liaisons
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(match lang {
+                                Lang::Zh => "、",
+                                Lang::En => ", ",
+                            }),
+                    ),
+                }),
+            totals: TotalsView {
+                items: t.items,
+                done: t.done,
+                on_track: t.on_track,
+                behind: t.behind,
+                missed: t.missed,
+                not_reported: t.not_reported,
+                not_started: t.not_started,
+                completion_rate: percent(t.completion_rate),
+                score: score(t.score),
+                binding_items: binding.len(),
+                binding_done: binding.iter().filter(|s| s.status == Status::Done).count(),
+                entries: listed.iter().map(|s| s.entries).sum(),
+                cards_yellow: cards_by_light.get(&Light::Yellow).copied().unwrap_or(0),
+                cards_red: cards_by_light.get(&Light::Red).copied().unwrap_or(0),
+                points: score(share.0),
+                earned: score(share.1),
+                earned_rate: if share.0 > Decimal::ZERO {
+                    percent(share.1 / share.0)
+                } else {
+                    "—".into()
+                },
+            },
+            rules: ReportingRules {
+                monthly: ctx.ws.settings.deadline_days(Cadence::Monthly),
+                quarterly: ctx.ws.settings.deadline_days(Cadence::Quarterly),
+                half_yearly: ctx.ws.settings.deadline_days(Cadence::HalfYearly),
+                yearly: ctx.ws.settings.deadline_days(Cadence::Yearly),
+                red_after: ctx.ws.settings.red_after,
+            },
+            statuses,
+            categories,
             divisions,
+            supported: match division {
+                Some(d) => all
+                    .iter()
+                    .filter(|s| plan.items[s.index].support.iter().any(|x| x == d))
+                    .map(|s| maker.row(s))
+                    .collect(),
+                None => Value::from(Vec::<Value>::new()),
+            },
+            not_done: Value::UNDEFINED,
+            binding: Value::UNDEFINED,
             discipline,
-            ..rest
+            cards: Value::from(cards),
+            items: Value::UNDEFINED,
         }
     })
-}
-
-/// `summary_rest` but the divisions' rows.
-fn summary_totals(
-    ctx: &Context,
-    plan: &Plan,
-    all: &[ItemStatus],
-    dates: Dates,
-    division: Option<&str>,
-    listed: &[&ItemStatus],
-    maker: &ItemRows,
-) -> SummaryData {
-    let lang = ctx.lang;
-    let t = totals(plan, listed);
-    let share = share_points(plan, listed.iter().copied());
-    let binding: Vec<&ItemStatus> = listed
-        .iter()
-        .copied()
-        .filter(|s| plan.items[s.index].binding)
-        .collect();
-
-    // Categories: counts over the listed items; points and score from indicator scores.
-    let scores = indicator_scores(plan, listed);
-    let mut categories = Vec::new();
-    for c in &plan.categories {
-        let list: Vec<&ItemStatus> = listed
-            .iter()
-            .copied()
-            .filter(|s| plan.indicators[plan.items[s.index].indicator].category == c.id)
-            .collect();
-        if list.is_empty() {
-            continue;
-        }
-        // The office's report shows the category's points; a division's report the division's
-        // share of them (its items' shares, SPEC §4).
-        let (mut points, mut earned) = (Decimal::ZERO, Decimal::ZERO);
-        if division.is_some() {
-            (points, earned) = share_points(plan, list.iter().copied());
-        } else {
-            for (i, ind) in plan.indicators.iter().enumerate() {
-                if ind.category == c.id
-                    && let Some(sc) = scores[i]
-                {
-                    let p = indicator_points(plan, i);
-                    points += p;
-                    earned += p * sc;
-                }
-            }
-        }
-        categories.push(group_row(&c.id, &c.name, &list, points, earned));
-    }
-
-    let mut cards = Vec::new();
-    for s in listed.iter().filter(|s| !s.card_periods.is_empty()) {
-        let item = &plan.items[s.index];
-        let (division, id, name) = (
-            text(&division_name(plan, &item.lead)),
-            text(&item.id),
-            text(&item.name),
-        );
-        for c in &s.card_periods {
-            cards.push(Value::from_object(CardRow {
-                fields: &SUMMARY_CARD,
-                division: division.clone(),
-                item: id.clone(),
-                item_name: name.clone(),
-                card: c.clone(),
-                lang,
-            }));
-        }
-    }
-
-    let statuses = Status::ALL
-        .iter()
-        .map(|st| StatusCount {
-            key: st.as_str(),
-            label: status_word(*st, lang),
-            count: t.count(*st),
-        })
-        .collect();
-    let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
-    let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
-    for s in listed {
-        *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
-        *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
-    }
-    SummaryData {
-        office: office(ctx),
-        year: plan.year,
-        as_of: dates.as_of.to_string(),
-        known: dates.known.to_string(),
-        preview: dates.as_of < dec31,
-        division: division
-            .and_then(|id| plan.division(id))
-            .map(|d| DivisionView {
-                id: escape(&d.id),
-                name: escape(&d.name),
-                leader: escape(d.leader.as_ref().map_or("", |p| p.name.as_str())),
-                liaisons: escape(
-                    &d.liaisons
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(match lang {
-                            Lang::Zh => "、",
-                            Lang::En => ", ",
-                        }),
-                ),
-            }),
-        totals: TotalsView {
-            items: t.items,
-            done: t.done,
-            on_track: t.on_track,
-            behind: t.behind,
-            missed: t.missed,
-            not_reported: t.not_reported,
-            not_started: t.not_started,
-            completion_rate: percent(t.completion_rate),
-            score: score(t.score),
-            binding_items: binding.len(),
-            binding_done: binding.iter().filter(|s| s.status == Status::Done).count(),
-            entries: listed.iter().map(|s| s.entries).sum(),
-            cards_yellow: cards_by_light.get(&Light::Yellow).copied().unwrap_or(0),
-            cards_red: cards_by_light.get(&Light::Red).copied().unwrap_or(0),
-            points: score(share.0),
-            earned: score(share.1),
-            earned_rate: if share.0 > Decimal::ZERO {
-                percent(share.1 / share.0)
-            } else {
-                "—".into()
-            },
-        },
-        rules: ReportingRules {
-            monthly: ctx.ws.settings.deadline_days(Cadence::Monthly),
-            quarterly: ctx.ws.settings.deadline_days(Cadence::Quarterly),
-            half_yearly: ctx.ws.settings.deadline_days(Cadence::HalfYearly),
-            yearly: ctx.ws.settings.deadline_days(Cadence::Yearly),
-            red_after: ctx.ws.settings.red_after,
-        },
-        statuses,
-        categories,
-        divisions: Vec::new(),
-        supported: match division {
-            Some(d) => all
-                .iter()
-                .filter(|s| plan.items[s.index].support.iter().any(|x| x == d))
-                .map(|s| maker.row(s))
-                .collect(),
-            None => Value::from(Vec::<Value>::new()),
-        },
-        not_done: Value::UNDEFINED,
-        binding: Value::UNDEFINED,
-        discipline: Vec::new(),
-        cards: Value::from(cards),
-        items: Value::UNDEFINED,
-    }
 }
 
 /// `perf summary`.

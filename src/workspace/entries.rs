@@ -326,12 +326,7 @@ impl<'t> Records<'t> {
     fn next_seven(&mut self) -> Option<&RawRecord<'t>> {
         let text = self.text;
         let bytes = text.as_bytes();
-        while let Some(&b) = bytes.get(self.pos)
-            && (b == b'\n' || b == b'\r')
-        {
-            self.line += usize::from(b == b'\n');
-            self.pos += 1;
-        }
+        self.skip_line_ends();
         if self.lone_cr || self.pos >= bytes.len() {
             return None;
         }
@@ -351,16 +346,22 @@ impl<'t> Records<'t> {
         Some(&self.seven)
     }
 
-    fn next(&mut self) -> Option<Record<'_>> {
-        let text = self.text;
-        let bytes = text.as_bytes();
-        // Line ends between records (blank lines, the `\n` of a CRLF that ended a quoted record).
+    /// Moves past the line ends between records (blank lines, the `\n` of a CRLF that ended a
+    /// quoted record).
+    fn skip_line_ends(&mut self) {
+        let bytes = self.text.as_bytes();
         while let Some(&b) = bytes.get(self.pos)
             && (b == b'\n' || b == b'\r')
         {
             self.line += usize::from(b == b'\n');
             self.pos += 1;
         }
+    }
+
+    fn next(&mut self) -> Option<Record<'_>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        self.skip_line_ends();
         if self.pos >= bytes.len() {
             return None;
         }
