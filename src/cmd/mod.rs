@@ -318,7 +318,6 @@ pub fn write_output(path: Option<&Path>, text: impl AsRef<[u8]>) -> Result<()> {
     Ok(())
 }
 
-/// The year of a date, for messages.
 /// Leaves a command's large values (a year's plan, its statuses, a document) to the end of the
 /// process instead of freeing them one allocation at a time: each command is the last thing the
 /// process does, and at 10,000 items the freeing took 10 million instructions of `perf summary`
@@ -328,6 +327,7 @@ pub(crate) fn free_at_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
+/// The year of a date, for messages.
 pub fn year_of(d: NaiveDate) -> i32 {
     d.year()
 }

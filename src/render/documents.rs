@@ -618,10 +618,11 @@ fn summary_document(
         made
     };
     std::thread::scope(|scope| {
+        // Other threads only for a long list: a short one is made first, on this thread.
         let others = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+        let others = others.min(listed.len() / 256);
         let workers: Vec<_> = (0..others).map(|_| scope.spawn(fill)).collect();
         if workers.is_empty() {
-            // One core: the rows are made first.
             fill().unwrap_or_else(|e| std::panic::resume_unwind(e));
         }
         let rest = summary_rest(ctx, plan, all, dates, division, &listed, &maker);
@@ -696,8 +697,10 @@ fn summary_rest(
     maker: &ItemRows,
 ) -> SummaryData {
     std::thread::scope(|scope| {
-        // The divisions' rows take a third of the rest: they are worked out on another core.
-        let divisions = scope.spawn(|| division_rows(plan, division, listed));
+        // The divisions' rows take a third of the rest: for a long list they are worked out on
+        // another core.
+        let divisions =
+            (listed.len() >= 256).then(|| scope.spawn(|| division_rows(plan, division, listed)));
         let lang = ctx.lang;
         let t = totals(plan, listed);
         let share = share_points(plan, listed.iter().copied());
@@ -772,9 +775,12 @@ fn summary_rest(
             *cards_by_light.entry(Light::Yellow).or_default() += s.cards.yellow;
             *cards_by_light.entry(Light::Red).or_default() += s.cards.red;
         }
-        let (divisions, discipline) = divisions
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let (divisions, discipline) = match divisions {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => division_rows(plan, division, listed),
+        };
         SummaryData {
             office: office(ctx),
             year: plan.year,
