@@ -331,7 +331,7 @@ impl<'t> Records<'t> {
             return None;
         }
         let (offset, line) = (self.pos, self.line);
-        let (ends, end, next) = self.events.split_seven(bytes, offset)?;
+        let (ends, end, next) = split_seven(bytes, offset)?;
         // Written in place: the record is lent to the caller, not copied out.
         let rec = &mut self.seven;
         let mut start = offset;
@@ -539,57 +539,121 @@ fn slice(text: &str, start: usize, end: usize) -> &str {
     unsafe { text.get_unchecked(start..end) }
 }
 
-impl Events<'_> {
-    /// `split` for a record of exactly seven fields without a quote: where each field ends (a
-    /// comma, or the record's end before its line end), where the record's text ends and where
-    /// the next record starts. Any other record gives `None` and leaves the state as it was, for
-    /// `split` to read the record from the same place.
-    fn split_seven(&mut self, bytes: &[u8], start: usize) -> Option<([usize; 7], usize, usize)> {
-        let (mut word, mut mask) = (self.word, self.mask);
-        if start < word || start >= word + 8 {
-            word = start - start % 8;
-            mask = word_flags(bytes, word);
-        }
-        mask &= !0u64 << ((start - word) * 8);
-        let mut ends = [0; 7];
-        let mut commas = 0;
-        loop {
-            while mask != 0 {
-                let i = word + (mask.trailing_zeros() / 8) as usize;
-                mask &= mask - 1;
-                match bytes.get(i) {
-                    Some(b',') if commas < 6 => {
-                        ends[commas] = i;
-                        commas += 1;
-                    }
-                    Some(b'\n') if commas == 6 => {
-                        let last = ends[5] + 1;
-                        let end = if i > last && bytes[i - 1] == b'\r' {
-                            i - 1
-                        } else {
-                            i
-                        };
-                        ends[6] = end;
-                        (self.word, self.mask) = (word, mask);
-                        return Some((ends, end, i + 1));
-                    }
-                    // An eighth field, a short record, a quote.
-                    Some(b',' | b'\n' | b'"') => return None,
-                    _ => {}
-                }
-            }
-            if word + 8 >= bytes.len() {
-                break;
-            }
-            word += 8;
-            mask = word_flags(bytes, word);
-        }
-        if commas != 6 {
+/// `Events::split` for a record of exactly seven fields without a quote, from the record's first
+/// byte: where each field ends (a comma, or the record's end before its line end), where the
+/// record's text ends and where the next record starts. Any other record gives `None`, for
+/// `split` to read it from the same place.
+///
+/// The text is looked at a block at a time (`marks`): the commas before the block's first line
+/// feed are taken at once, and the record ends at that line feed.
+fn split_seven(bytes: &[u8], start: usize) -> Option<([usize; 7], usize, usize)> {
+    let mut ends = [0; 7];
+    let mut commas = 0;
+    let mut at = start;
+    while at < bytes.len() {
+        let m = marks(bytes, at);
+        // The block's bytes before its first line feed (all of them when it has none).
+        let before = (m.line_feeds & m.line_feeds.wrapping_neg()).wrapping_sub(1);
+        let mut found = m.commas & before;
+        if m.quotes & before != 0 {
             return None;
         }
-        ends[6] = bytes.len();
-        (self.word, self.mask) = (word, mask);
-        Some((ends, bytes.len(), bytes.len()))
+        while found != 0 {
+            // A seventh comma is kept in the last field's place, an eighth ends the search.
+            *ends.get_mut(commas)? = at + found.trailing_zeros() as usize;
+            commas += 1;
+            found &= found - 1;
+        }
+        if m.line_feeds != 0 {
+            if commas != 6 {
+                return None;
+            }
+            let i = at + m.line_feeds.trailing_zeros() as usize;
+            let end = if i > ends[5] + 1 && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            ends[6] = end;
+            return Some((ends, end, i + 1));
+        }
+        at += BLOCK;
+    }
+    if commas != 6 {
+        return None;
+    }
+    ends[6] = bytes.len();
+    Some((ends, bytes.len(), bytes.len()))
+}
+
+/// The commas, line feeds and quotes of a block of text: bit `k` for the block's byte `k`.
+#[derive(Debug, PartialEq)]
+struct Marks {
+    commas: u64,
+    line_feeds: u64,
+    quotes: u64,
+}
+
+/// The bytes `marks` looks at in one go.
+#[cfg(target_arch = "x86_64")]
+const BLOCK: usize = 16;
+#[cfg(not(target_arch = "x86_64"))]
+const BLOCK: usize = 8;
+
+/// The marks of the `BLOCK` bytes of `bytes` from `at` (none past its end).
+fn marks(bytes: &[u8], at: usize) -> Marks {
+    let rest = bytes.get(at..).unwrap_or_default();
+    match rest.first_chunk::<BLOCK>() {
+        Some(block) => marks_of(block),
+        None => {
+            let mut block = [0u8; BLOCK];
+            block[..rest.len()].copy_from_slice(rest);
+            marks_of(&block)
+        }
+    }
+}
+
+/// On x86-64, with SSE2 (part of every x86-64 processor): sixteen bytes compared at once.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn marks_of(block: &[u8; BLOCK]) -> Marks {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8};
+    let (low, high) = block.split_at(8);
+    let word = |half: &[u8]| i64::from_le_bytes(half.try_into().unwrap_or_default());
+    // SAFETY: these intrinsics need SSE2 alone, which the x86-64 target has by definition (it is
+    // in its baseline, enabled for every build); they take and give values, no pointers.
+    let [commas, line_feeds, quotes] = unsafe {
+        let v = _mm_set_epi64x(word(high), word(low));
+        [b',', b'\n', b'"'].map(|b| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))))
+    };
+    let bits = |m: i32| u64::from(m as u16);
+    Marks {
+        commas: bits(commas),
+        line_feeds: bits(line_feeds),
+        quotes: bits(quotes),
+    }
+}
+
+/// Elsewhere: eight bytes at a time, in one word.
+#[cfg(not(target_arch = "x86_64"))]
+fn marks_of(block: &[u8; BLOCK]) -> Marks {
+    swar_marks(u64::from_le_bytes(*block))
+}
+
+/// The marks of the eight bytes of `word` (the first byte lowest), without SIMD.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn swar_marks(word: u64) -> Marks {
+    // Bit 7 of each byte equal to `b` (exactly: no borrow crosses bytes), then those eight bits
+    // gathered into the low byte in byte order.
+    let equal = |b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        let zero = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+        (zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+    };
+    Marks {
+        commas: equal(b','),
+        line_feeds: equal(b'\n'),
+        quotes: equal(b'"'),
     }
 }
 
@@ -1019,13 +1083,15 @@ mod tests {
     proptest::proptest! {
         /// Records of seven plain fields are read apart (`Records::next_seven`); the records and
         /// problems are those of reading every record the general way. The text is a standard
-        /// header and lines of fields that are mostly short, so that many lines have seven.
+        /// header and lines of fields that are mostly short, so that many lines have seven; some
+        /// are long, so that a record spans several of `marks`' blocks.
         #[test]
         fn seven_plain_fields_are_read_as_any_record(
             lines in proptest::collection::vec(
                 proptest::collection::vec(
                     proptest::prop_oneof![
                         12 => proptest::string::string_regex("[a中 0-9]{0,3}").unwrap(),
+                        2 => proptest::string::string_regex("[a中 0-9]{8,40}").unwrap(),
                         1 => proptest::string::string_regex("[\"\r\n,\u{feff}]").unwrap(),
                     ],
                     5..9,
@@ -1052,6 +1118,45 @@ mod tests {
             }
             let plain = handed_on(&text, true);
             proptest::prop_assert_eq!(&plain, &handed_on(&text, false));
+        }
+    }
+
+    /// What `marks` must find: every comma, line feed and quote of the block, nothing else.
+    fn marks_by_byte(block: &[u8]) -> Marks {
+        let bits = |b: u8| {
+            block
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b)
+                .fold(0u64, |m, (k, _)| m | 1 << k)
+        };
+        Marks {
+            commas: bits(b','),
+            line_feeds: bits(b'\n'),
+            quotes: bits(b'"'),
+        }
+    }
+
+    proptest::proptest! {
+        /// The block at any place of a text, its end included, and the portable word reading.
+        #[test]
+        fn marks_are_the_commas_line_feeds_and_quotes(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    3 => proptest::num::u8::ANY,
+                    1 => proptest::sample::select(b",\n\"\r\0".to_vec()),
+                ],
+                0..40,
+            ),
+            at in 0..40usize,
+        ) {
+            let at = at.min(bytes.len());
+            let block = &bytes[at..(at + BLOCK).min(bytes.len())];
+            proptest::prop_assert_eq!(marks(&bytes, at), marks_by_byte(block));
+            let mut word = [0u8; 8];
+            let eight = &bytes[at..(at + 8).min(bytes.len())];
+            word[..eight.len()].copy_from_slice(eight);
+            proptest::prop_assert_eq!(swar_marks(u64::from_le_bytes(word)), marks_by_byte(eight));
         }
     }
 
