@@ -107,7 +107,15 @@ impl Period {
     pub fn periods_until(&self, d: NaiveDate) -> Option<usize> {
         let months = |x: NaiveDate| i64::from(x.year()) * 12 + i64::from(x.month0());
         let n = months(d) - months(self.start);
-        usize::try_from(n.div_euclid(i64::from(self.cadence.months()))).ok()
+        // Divided by a constant for each cadence: this runs for every entry a status command
+        // folds, and a division by a number known only when running is slow.
+        let periods = match self.cadence {
+            Cadence::Monthly => n,
+            Cadence::Quarterly => n.div_euclid(3),
+            Cadence::HalfYearly => n.div_euclid(6),
+            Cadence::Yearly => n.div_euclid(12),
+        };
+        usize::try_from(periods).ok()
     }
 
     pub fn contains(&self, d: NaiveDate) -> bool {
