@@ -327,6 +327,14 @@ pub(crate) fn free_at_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
+/// Frees a large value on another thread, so that freeing its many allocations one by one
+/// overlaps the work that follows; the memory comes back to the allocator as it is freed, for
+/// that work to reuse. When no thread can be started, the value is freed here (`spawn` drops the
+/// closure that holds it). Only for values whose drop does nothing but free memory.
+pub(crate) fn free_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 /// The year of a date, for messages.
 pub fn year_of(d: NaiveDate) -> i32 {
     d.year()

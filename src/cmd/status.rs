@@ -21,9 +21,12 @@ pub fn compute(
         Ok(s) => s,
         Err(code) => return Ok(Err(code)),
     };
-    // The folds are dropped here: the memory they give back serves the documents.
+    // The folds are freed now, on another thread while the caller goes on (2 ms of `summary` at
+    // a million entries): the memory they give back serves the documents.
     let statuses = scan.statuses.swap_remove(0);
-    Ok(Ok((scan.plan, statuses)))
+    let plan = scan.plan;
+    crate::cmd::free_aside(scan.states);
+    Ok(Ok((plan, statuses)))
 }
 
 /// Keeps the items `--division` leads and of `--category`; unknown ids are usage errors.
