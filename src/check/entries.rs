@@ -230,6 +230,10 @@ pub fn scan_file(
     if div.is_none() && rules.plan_complete {
         let ids: Vec<&str> = plan.divisions.iter().map(|d| d.id.as_str()).collect();
         let guess = did_you_mean(division, ids.iter().copied());
+        // `a.csv.csv`: saved as `a.csv` where Windows hides the extension it adds.
+        let doubled = division
+            .strip_suffix(".csv")
+            .filter(|stem| ids.contains(stem));
         diags.push(
             Diagnostic::error(
                 "unknown-division-file",
@@ -240,12 +244,20 @@ pub fn scan_file(
                     format!("`{division}` is not a division of {}", plan.year),
                 ),
             )
-            .with_help(match guess {
-                Some(g) => Text::new(
+            .with_help(match (doubled, guess) {
+                (Some(stem), _) => Text::new(
+                    format!(
+                        "文件名以 .csv 结尾两次（Windows 可能隐藏了扩展名）；这些记录应写入 {stem}.csv"
+                    ),
+                    format!(
+                        "the name ends in .csv twice (Windows may hide file extensions); these entries belong in {stem}.csv"
+                    ),
+                ),
+                (None, Some(g)) => Text::new(
                     format!("是否应为 {g}.csv？"),
                     format!("did you mean {g}.csv?"),
                 ),
-                None if ids.is_empty() => Text::new(
+                (None, None) if ids.is_empty() => Text::new(
                     format!(
                         "{} 年度的计划中还没有 [[division]]；先在 indicators/{}/ 中定义责任处",
                         plan.year, plan.year
@@ -255,7 +267,7 @@ pub fn scan_file(
                         plan.year, plan.year
                     ),
                 ),
-                None => Text::new(
+                (None, None) => Text::new(
                     format!(
                         "进度文件以责任处标识命名：{}",
                         ids.iter()

@@ -179,7 +179,9 @@ impl Workspace {
             .map(|name| ReportFile {
                 rel: format!("reports/{year}/{name}"),
                 path: dir.join(&name),
-                division: name.trim_end_matches(".csv").to_string(),
+                // Only the last `.csv`: `a.csv.csv` (a name Windows shows as `a.csv`) is not
+                // division `a`'s file.
+                division: name.strip_suffix(".csv").unwrap_or(&name).to_string(),
             })
             .collect())
     }

@@ -1503,3 +1503,31 @@ mod never_panics {
         }
     }
 }
+
+/// A progress file saved as `secretariat.csv` where Windows hides the extension it adds is
+/// `secretariat.csv.csv`: no division's file (its records would otherwise count twice), with a
+/// help that says why; the status commands refuse to count it.
+#[test]
+fn a_doubled_csv_extension_is_no_divisions_file() {
+    let dir = base();
+    let text = std::fs::read(dir.path().join(SEC)).expect("read");
+    std::fs::write(dir.path().join(format!("{SEC}.csv")), text).expect("write");
+    let run = perf(dir.path(), &["check", "--today", TODAY, "--lang", "en"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "error[unknown-division-file]: `secretariat.csv` is not a division of 2014\n\
+             --> reports/2014/secretariat.csv.csv\n \
+             = help: the name ends in .csv twice (Windows may hide file extensions); these entries belong in secretariat.csv"
+        ),
+        "{}",
+        run.stdout
+    );
+    let status = perf(dir.path(), &["status", "--today", TODAY, "--lang", "en"]);
+    assert_eq!(status.code, 1, "{}{}", status.stdout, status.stderr);
+    assert!(
+        status.stderr.contains("no status was computed"),
+        "{}",
+        status.stderr
+    );
+}
