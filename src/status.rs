@@ -202,7 +202,7 @@ struct PeriodState {
 }
 
 /// The fold of one item's entries for one (D, K).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ItemState {
     main: Probe,
     periods: Vec<PeriodState>,
@@ -240,6 +240,27 @@ impl Deadlines {
     }
 }
 
+impl Clone for ItemState {
+    fn clone(&self) -> ItemState {
+        ItemState {
+            main: self.main.clone(),
+            periods: self.periods.clone(),
+            entries: self.entries,
+            last_date: self.last_date,
+            last_note: self.last_note.clone(),
+        }
+    }
+
+    /// Reuses the memory of `self`'s periods (a fold made again for another item).
+    fn clone_from(&mut self, source: &ItemState) {
+        self.main = source.main.clone();
+        self.periods.clone_from(&source.periods);
+        self.entries = source.entries;
+        self.last_date = source.last_date;
+        self.last_note.clone_from(&source.last_note);
+    }
+}
+
 impl ItemState {
     pub fn new(item: &Item, dates: Dates, settings: &Settings, cal: &WorkCalendar) -> ItemState {
         ItemState::with_deadlines(item, dates, settings, cal, &mut Deadlines::default())
@@ -253,6 +274,42 @@ impl ItemState {
         cal: &WorkCalendar,
         deadlines: &mut Deadlines,
     ) -> ItemState {
+        ItemState::empty_of(item, dates, settings, cal, deadlines).clone()
+    }
+
+    /// `with_deadlines` into this fold, which is no longer needed: the memory of its periods is
+    /// reused instead of taking fresh memory for another fold.
+    pub fn make_again(
+        &mut self,
+        item: &Item,
+        dates: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+        deadlines: &mut Deadlines,
+    ) {
+        self.clone_from(ItemState::empty_of(item, dates, settings, cal, deadlines));
+    }
+
+    /// A fold that holds nothing, standing for one that a scan did not keep
+    /// (`check::ScanOptions::keep_folds`); it takes no memory of its own.
+    pub fn unkept(item: &Item) -> ItemState {
+        ItemState {
+            main: Probe::new(item.due, item.due, item.measure),
+            periods: Vec::new(),
+            entries: 0,
+            last_date: None,
+            last_note: None,
+        }
+    }
+
+    /// The empty fold of an item's shape, made once per shape.
+    fn empty_of<'d>(
+        item: &Item,
+        dates: Dates,
+        settings: &Settings,
+        cal: &WorkCalendar,
+        deadlines: &'d mut Deadlines,
+    ) -> &'d ItemState {
         let shape = (
             item.cadence,
             item.start,
@@ -261,12 +318,11 @@ impl ItemState {
             item.measure,
             dates,
         );
-        if let Some(empty) = deadlines.1.get(&shape) {
-            return empty.clone();
+        if !deadlines.1.contains_key(&shape) {
+            let empty = ItemState::empty(item, dates, settings, cal, deadlines);
+            deadlines.1.insert(shape, empty);
         }
-        let empty = ItemState::empty(item, dates, settings, cal, deadlines);
-        deadlines.1.insert(shape, empty.clone());
-        empty
+        &deadlines.1[&shape]
     }
 
     fn empty(

@@ -42,6 +42,11 @@ pub struct ScanOptions {
     pub refuse_future: bool,
     /// Whether warnings are looked for (`check`); the status commands stop only at errors.
     pub warnings: bool,
+    /// Whether `YearScan::states` keeps every item's fold. The status commands need only the
+    /// statuses: the fold of an item evaluated during the scan is then made again for another
+    /// item of a later file instead of taking fresh memory, and its place in `states` holds an
+    /// `ItemState::unkept`.
+    pub keep_folds: bool,
 }
 
 /// The working-day calendar for a year: its own plan's, and the next year's where it has one
@@ -122,6 +127,8 @@ pub fn scan_year(
         // an array, not a map: it is asked once per entry).
         const NONE: u32 = u32::MAX;
         let mut folds: Vec<(usize, Vec<ItemState>)> = Vec::new();
+        // Folds evaluated and not kept, to be made again for other items.
+        let mut spare: Vec<Vec<ItemState>> = Vec::new();
         let mut fold_of: Vec<u32> = if dates.is_empty() {
             Vec::new()
         } else {
@@ -156,16 +163,33 @@ pub fn scan_year(
                     };
                     if *slot == NONE {
                         let item = &plan.items[index];
-                        let new = |dt: &Dates| {
-                            ItemState::with_deadlines(
-                                item,
-                                *dt,
-                                &ws.settings,
-                                &calendar,
-                                &mut deadlines,
-                            )
+                        let fold = match spare.pop() {
+                            Some(mut fold) => {
+                                for (st, dt) in fold.iter_mut().zip(dates) {
+                                    st.make_again(
+                                        item,
+                                        *dt,
+                                        &ws.settings,
+                                        &calendar,
+                                        &mut deadlines,
+                                    );
+                                }
+                                fold
+                            }
+                            None => dates
+                                .iter()
+                                .map(|dt| {
+                                    ItemState::with_deadlines(
+                                        item,
+                                        *dt,
+                                        &ws.settings,
+                                        &calendar,
+                                        &mut deadlines,
+                                    )
+                                })
+                                .collect(),
                         };
-                        folds.push((index, dates.iter().map(new).collect()));
+                        folds.push((index, fold));
                         *slot = (folds.len() - 1) as u32;
                     }
                     for st in &mut folds[*slot as usize].1 {
@@ -182,6 +206,16 @@ pub fn scan_year(
                 let complete = item.former_leads.is_empty()
                     && item.lead == rf.division
                     && plan.division(&item.lead).is_some();
+                if complete && !opts.keep_folds {
+                    // This file's fold is the item's whole fold: evaluated, then made again for
+                    // another item.
+                    for ((st, dt), done) in per_date.iter().zip(dates).zip(&early) {
+                        let status = evaluate(index, item, st, *dt, &ws.settings);
+                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
+                    }
+                    spare.push(per_date);
+                    continue;
+                }
                 for (((per_item, st), dt), done) in
                     states.iter().zip(per_date).zip(dates).zip(&early)
                 {
@@ -255,6 +289,12 @@ pub fn scan_year(
         });
     }
 
+    // The items evaluated during the scan (the same for every date).
+    let evaluated: Vec<bool> = early.first().map_or_else(Vec::new, |done| {
+        done.iter()
+            .map(|d| d.lock().unwrap_or_else(PoisonError::into_inner).is_some())
+            .collect()
+    });
     let mut deadlines = Deadlines::default();
     let states = states
         .into_iter()
@@ -263,10 +303,14 @@ pub fn scan_year(
             per_item
                 .into_iter()
                 .zip(&plan.items)
-                .map(|(st, item)| {
+                .enumerate()
+                .map(|(index, (st, item))| {
                     st.into_inner()
                         .unwrap_or_else(PoisonError::into_inner)
                         .unwrap_or_else(|| {
+                            if !opts.keep_folds && evaluated.get(index) == Some(&true) {
+                                return ItemState::unkept(item);
+                            }
                             ItemState::with_deadlines(
                                 item,
                                 *dt,

@@ -34,6 +34,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
         today: ctx.today,
         refuse_future: true,
         warnings: true,
+        keep_folds: false,
     };
     let mut diags = check_workspace(&ctx.ws, args.year, opts)?;
     if let Some(base) = &base {

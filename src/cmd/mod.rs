@@ -155,6 +155,7 @@ impl Context {
             today: self.today,
             refuse_future: false,
             warnings: false,
+            keep_folds: false,
         };
         let mut scan = scan_year(&self.ws, year, opts, dates)?;
         let mut diags = self.ws.settings_diags.clone();

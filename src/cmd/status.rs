@@ -21,8 +21,8 @@ pub fn compute(
         Ok(s) => s,
         Err(code) => return Ok(Err(code)),
     };
-    // The folds are freed now, on another thread while the caller goes on (2 ms of `summary` at
-    // a million entries): the memory they give back serves the documents.
+    // The folds kept (those of items evaluated after the scan) are freed now, on another thread
+    // while the caller goes on: the memory they give back serves the documents.
     let statuses = scan.statuses.swap_remove(0);
     let plan = scan.plan;
     crate::cmd::free_aside(scan.states);

@@ -903,6 +903,7 @@ fn the_status_scan_folds_the_same_without_the_rules_that_only_warn() {
             today: day("2015-03-01"),
             refuse_future: false,
             warnings,
+            keep_folds: true,
         };
         scan_year(&workspace, 2014, opts, &dates).unwrap()
     };
@@ -924,7 +925,7 @@ fn the_status_scan_folds_the_same_without_the_rules_that_only_warn() {
 
 /// Items led by one division alone are evaluated as their lead's file is done (`scan_year`); the
 /// statuses are those of evaluating every final fold afterwards, including E4.1's, whose entries
-/// are in its former lead's file too.
+/// are in its former lead's file too, and the same whether the folds are kept or made again.
 #[test]
 fn statuses_evaluated_during_the_scan_are_those_of_the_final_folds() {
     use perf::check::{ScanOptions, scan_year};
@@ -949,8 +950,20 @@ fn statuses_evaluated_during_the_scan_are_those_of_the_final_folds() {
         today: day("2015-03-01"),
         refuse_future: false,
         warnings: false,
+        keep_folds: true,
     };
     let scan = scan_year(&workspace, 2014, opts, &dates).unwrap();
+    // The status commands do not keep the folds: a fold evaluated during the scan is made again
+    // for an item of a later file. The statuses are the same.
+    let unkept = ScanOptions {
+        keep_folds: false,
+        ..opts
+    };
+    let unkept = scan_year(&workspace, 2014, unkept, &dates).unwrap();
+    assert_eq!(
+        format!("{:?}", unkept.statuses),
+        format!("{:?}", scan.statuses)
+    );
     let e41 = scan.plan.items.iter().position(|i| i.id == "E4.1").unwrap();
     assert!(!scan.plan.items[e41].former_leads.is_empty());
     for (k, dt) in dates.iter().enumerate() {
