@@ -593,7 +593,9 @@ pub fn evaluate_rest(
             .collect();
         all.extend(part(0));
         for (h, from) in rest.into_iter().zip((chunk..n).step_by(chunk)) {
-            // A thread that panicked is done again here, where the panic is reported as usual.
+            // A thread that panicked is done again here, where the panic is reported as usual
+            // (the same item panics again: a status it had taken from `done` is not redone from
+            // a fold the scan did not keep).
             all.extend(h.join().unwrap_or_else(|_| part(from)));
         }
     });
@@ -1096,6 +1098,25 @@ mod tests {
             format!("{b:?}"),
             "fold and merge disagree"
         );
+        // And in the memory of another item's used fold (`make_again`, as the status commands
+        // reuse folds): one with more periods than most (monthly) and one with fewer (yearly).
+        for other in ["m >= sum 5", "y"] {
+            let other = self::item(other);
+            let mut again = ItemState::new(&other, dt, settings, cal);
+            for (f, e) in &entries("02-10=3 05-10=4@05-12 11-03=nil") {
+                again.add(&e.view(), *f);
+            }
+            again.make_again(item, dt, settings, cal, &mut Deadlines::default());
+            for (f, e) in es {
+                again.add(&e.view(), *f);
+            }
+            let c = evaluate(0, item, &again, dt, settings);
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{c:?}"),
+                "a fold made again disagrees"
+            );
+        }
         a
     }
 

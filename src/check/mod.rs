@@ -28,7 +28,8 @@ pub struct YearScan {
     pub plan: Plan,
     pub calendar: WorkCalendar,
     pub diags: Diagnostics,
-    /// Per requested `Dates`, per item: the fold of its entries.
+    /// Per requested `Dates`, per item: the fold of its entries; with `ScanOptions::keep_folds`
+    /// false, an `ItemState::unkept` for an item evaluated during the scan.
     pub states: Vec<Vec<ItemState>>,
     /// Per requested `Dates`, per item: its status (`status::evaluate` of its fold).
     pub statuses: Vec<Vec<ItemStatus>>,
@@ -208,7 +209,10 @@ pub fn scan_year(
                     && plan.division(&item.lead).is_some();
                 if complete && !opts.keep_folds {
                     // This file's fold is the item's whole fold: evaluated, then made again for
-                    // another item.
+                    // another item. Whole because each division has one file (its id is the file's
+                    // name), and an entry of the item in another division's file is an error
+                    // (`item-not-led`), after which the status commands show no status; in such a
+                    // run this status can differ from one of every file's entries.
                     for ((st, dt), done) in per_date.iter().zip(dates).zip(&early) {
                         let status = evaluate(index, item, st, *dt, &ws.settings);
                         *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(status);

@@ -595,9 +595,9 @@ struct Marks {
 }
 
 /// The bytes `marks` looks at in one go.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 const BLOCK: usize = 16;
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 const BLOCK: usize = 8;
 
 /// The marks of the `BLOCK` bytes of `bytes` from `at` (none past its end).
@@ -614,14 +614,15 @@ fn marks(bytes: &[u8], at: usize) -> Marks {
 }
 
 /// On x86-64, with SSE2 (part of every x86-64 processor): sixteen bytes compared at once.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[allow(unsafe_code)]
 fn marks_of(block: &[u8; BLOCK]) -> Marks {
     use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8};
     let (low, high) = block.split_at(8);
     let word = |half: &[u8]| i64::from_le_bytes(half.try_into().unwrap_or_default());
-    // SAFETY: these intrinsics need SSE2 alone, which the x86-64 target has by definition (it is
-    // in its baseline, enabled for every build); they take and give values, no pointers.
+    // SAFETY: these intrinsics need SSE2 alone, which this build enables (the function exists
+    // only then; SSE2 is in the baseline of every x86-64 target that has SIMD); they take and give
+    // values, no pointers.
     let [commas, line_feeds, quotes] = unsafe {
         let v = _mm_set_epi64x(word(high), word(low));
         [b',', b'\n', b'"'].map(|b| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))))
@@ -635,13 +636,13 @@ fn marks_of(block: &[u8; BLOCK]) -> Marks {
 }
 
 /// Elsewhere: eight bytes at a time, in one word.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 fn marks_of(block: &[u8; BLOCK]) -> Marks {
     swar_marks(u64::from_le_bytes(*block))
 }
 
 /// The marks of the eight bytes of `word` (the first byte lowest), without SIMD.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn swar_marks(word: u64) -> Marks {
     // Bit 7 of each byte equal to `b` (exactly: no borrow crosses bytes), then those eight bits
     // gathered into the low byte in byte order.
