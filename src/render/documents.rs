@@ -179,11 +179,24 @@ struct ReportingRules {
     red_after: u32,
 }
 
+/// A status or a light with its name and how many items have it, for the documents' tallies.
 #[derive(Debug, Serialize)]
-struct StatusCount {
-    key: &'static str,
-    label: &'static str,
-    count: usize,
+pub(crate) struct Count {
+    pub(crate) key: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) count: usize,
+}
+
+/// How many items have each status, in the order of `Status::ALL`.
+pub(crate) fn status_counts(t: &crate::status::Totals, lang: Lang) -> Vec<Count> {
+    Status::ALL
+        .iter()
+        .map(|st| Count {
+            key: st.as_str(),
+            label: status_word(*st, lang),
+            count: t.count(*st),
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -299,7 +312,7 @@ pub struct SummaryData {
     division: Option<DivisionView>,
     totals: TotalsView,
     rules: ReportingRules,
-    statuses: Vec<StatusCount>,
+    statuses: Vec<Count>,
     categories: Vec<GroupRow>,
     divisions: Vec<GroupRow>,
     /// Item rows (`ItemRow`), as lists of values.
@@ -761,14 +774,7 @@ fn summary_rest(
             }
         }
 
-        let statuses = Status::ALL
-            .iter()
-            .map(|st| StatusCount {
-                key: st.as_str(),
-                label: status_word(*st, lang),
-                count: t.count(*st),
-            })
-            .collect();
+        let statuses = status_counts(&t, lang);
         let dec31 = chrono::NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or(dates.as_of);
         let mut cards_by_light: BTreeMap<Light, u32> = BTreeMap::new();
         for s in listed {

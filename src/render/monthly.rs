@@ -8,18 +8,11 @@ use crate::cmd::Context;
 use crate::diag::Lang;
 use crate::model::{Direction, Plan};
 use crate::render::documents::{
-    CardRow, ItemRows, MONTHLY_CARD, Office, by_lead, division_name, office,
+    CardRow, Count, ItemRows, MONTHLY_CARD, Office, by_lead, division_name, office, status_counts,
 };
 use crate::render::markdown::{escape, number, percent, score};
 use crate::render::status::{status_word, value_text};
 use crate::status::{Dates, ItemStatus, Light, Status, totals};
-
-#[derive(Debug, Serialize)]
-struct Count {
-    key: &'static str,
-    label: &'static str,
-    count: usize,
-}
 
 #[derive(Debug, Serialize)]
 struct Change {
@@ -114,14 +107,7 @@ pub fn monthly_data(
     let lang = ctx.lang;
     let all: Vec<&ItemStatus> = now.iter().collect();
     let t = totals(plan, &all);
-    let statuses = Status::ALL
-        .iter()
-        .map(|s| Count {
-            key: s.as_str(),
-            label: status_word(*s, lang),
-            count: t.count(*s),
-        })
-        .collect();
+    let statuses = status_counts(&t, lang);
     let lights = [Light::Green, Light::Yellow, Light::Red]
         .iter()
         .map(|l| Count {
