@@ -1031,6 +1031,30 @@ pub fn placed(mut d: Diagnostic, src: &Source, m: &Mark) -> Diagnostic {
     d
 }
 
+/// Sorts `v` by `key`, which is unique. Entries are appended as they are filed, so an item's
+/// marks are nearly in date order: an entry filed late sits a few places after its date. Each
+/// one out of place is moved back to its place, which costs little for such a list; a list far
+/// from its order (past a budget of moves) is sorted by the standard sort instead.
+fn sort_nearly_sorted<K: Ord>(v: &mut [Mark], key: impl Fn(&Mark) -> K) {
+    let mut budget = 8 * v.len();
+    for i in 1..v.len() {
+        let k = key(&v[i]);
+        if key(&v[i - 1]) <= k {
+            continue;
+        }
+        let at = v[..i]
+            .iter()
+            .rposition(|m| key(m) <= k)
+            .map_or(0, |p| p + 1);
+        budget = budget.saturating_sub(i - at);
+        if budget == 0 {
+            v.sort_unstable_by_key(key);
+            return;
+        }
+        v[at..=i].rotate_right(1);
+    }
+}
+
 /// The problems of `judge_history`, each with the mark it is about, without a file or place yet:
 /// so that only the files that have such a problem need to be read again.
 pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
@@ -1040,22 +1064,15 @@ pub fn judge(plan: &Plan, history: History) -> Vec<(Mark, Diagnostic)> {
     items.sort_unstable_by_key(|(i, _)| *i);
     for (index, mut marks) in items {
         let item = &plan.items[index];
-        // Entries are mostly appended in date order, which leaves nothing to sort.
-        let key = |m: &Mark| (m.date, m.file, m.line);
-        if !marks.is_sorted_by_key(key) {
-            marks.sort_unstable_by_key(key);
-        }
+        sort_nearly_sorted(&mut marks, |m| (m.date, m.file, m.line));
         if item.kind == Kind::Task {
-            // The last line of each date, in date order.
+            // The last line of each date, in date order: a mark whose next has another date.
             let mut last: Option<Mark> = None;
-            let mut days: Vec<Mark> = Vec::new();
-            for m in marks {
-                if days.last().is_some_and(|d| d.date == m.date) {
-                    days.pop();
-                }
-                days.push(m);
-            }
-            for m in days {
+            let ends = marks
+                .windows(2)
+                .filter(|w| w[0].date != w[1].date)
+                .map(|w| w[0]);
+            for m in ends.chain(marks.last().copied()) {
                 if let Some(prev) = last
                     && m.value < prev.value
                 {
@@ -1148,6 +1165,44 @@ mod tests {
                         .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
             });
             prop_assert_eq!(is_url(&evidence), first, "{}", evidence);
+        }
+    }
+
+    proptest! {
+        /// `sort_nearly_sorted` gives the standard sort's order, whether the marks are a few
+        /// places out of order (each moved back) or far from it (past the budget of moves).
+        #[test]
+        fn nearly_sorted_marks_sort_like_the_standard_sort(
+            days in proptest::collection::vec(0u32..60, 0..200),
+            shuffled in any::<bool>(),
+        ) {
+            let start = NaiveDate::from_ymd_opt(2014, 1, 1).unwrap();
+            let mut days = days;
+            if !shuffled {
+                // Filed in order, except that some entries come a few places late.
+                days.sort_unstable();
+                for i in (3..days.len()).step_by(5) {
+                    days.swap(i, i - 3);
+                }
+            }
+            let mut marks: Vec<Mark> = days
+                .iter()
+                .enumerate()
+                .map(|(line, &d)| Mark {
+                    date: start + chrono::Days::new(u64::from(d)),
+                    file: (line % 2) as u32,
+                    line: line as u32,
+                    offset: 0,
+                    field: 2,
+                    value: Decimal::from(line),
+                })
+                .collect();
+            let key = |m: &Mark| (m.date, m.file, m.line);
+            let mut expected = marks.clone();
+            expected.sort_unstable_by_key(key);
+            sort_nearly_sorted(&mut marks, key);
+            let lines = |v: &[Mark]| v.iter().map(|m| m.line).collect::<Vec<_>>();
+            prop_assert_eq!(lines(&marks), lines(&expected));
         }
     }
 

@@ -82,7 +82,7 @@ pub fn read(
 }
 
 /// The length from which a plan file is read in pieces (`pieces`).
-const PIECE: usize = 32 * 1024;
+const PIECE: usize = 16 * 1024;
 
 /// `read`, with pieces of at least `piece` bytes.
 fn read_in_pieces(
