@@ -25,6 +25,7 @@ use crate::workspace::{self, ReportFile, Workspace};
 
 /// One year, read and checked.
 pub struct YearScan {
+    /// The plan, with the places of its values (`Plan::take_places` takes them).
     pub plan: Plan,
     pub calendar: WorkCalendar,
     pub diags: Diagnostics,
@@ -75,11 +76,8 @@ pub fn scan_year(
 ) -> Result<YearScan> {
     let loaded = ws.load_plan(year)?;
     let plan_complete = loaded.complete;
-    let mut plan = loaded.plan;
+    let plan = loaded.plan;
     let mut diags = loaded.diags;
-    plan::check(&plan, &mut diags);
-    // Every problem of the plan is known now; the places of its values are not needed again.
-    plan.forget_places();
     let calendar = calendar_for(ws, year, &plan);
     let files = ws.report_files(year)?;
 
@@ -248,20 +246,31 @@ pub fn scan_year(
         }
         Ok((problems, shared))
     };
-    let parts: Vec<Result<Part>> = if workers <= 1 {
-        vec![run()]
+    // The rules across the plan's values run while the files are read (by this thread, which
+    // would otherwise wait for the readers).
+    let check_plan = || {
+        let mut found = Diagnostics::new();
+        plan::check(&plan, &mut found);
+        found
+    };
+    let (parts, plan_problems): (Vec<Result<Part>>, Diagnostics) = if workers <= 1 {
+        let found = check_plan();
+        (vec![run()], found)
     } else {
         thread::scope(|s| {
             let handles: Vec<_> = (0..workers).map(|_| s.spawn(run)).collect();
-            handles
+            let found = check_plan();
+            let parts = handles
                 .into_iter()
                 .map(|h| {
                     h.join()
                         .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread failed")))
                 })
-                .collect()
+                .collect();
+            (parts, found)
         })
     };
+    diags.extend(plan_problems);
 
     let mut per_file: Vec<Diagnostics> = vec![Diagnostics::new(); files.len()];
     let mut history = entries::History::default();
@@ -343,13 +352,16 @@ pub fn scan_year(
     })
 }
 
-/// `perf check`: `perf.toml`, then every year (or one), with no status folding.
+/// `perf check`: `perf.toml`, then every year (or one), with no status folding. Returns every
+/// problem, and each year's scan (its diagnostics taken) for the caller to free where it costs
+/// least.
 pub fn check_workspace(
     ws: &Workspace,
     year: Option<i32>,
     opts: ScanOptions,
-) -> Result<Diagnostics> {
+) -> Result<(Diagnostics, Vec<YearScan>)> {
     let mut diags = ws.settings_diags.clone();
+    let mut scans = Vec::new();
     let plan_years = ws.plan_years()?;
     let mut years: Vec<i32> = plan_years.clone();
     for y in ws.report_years()? {
@@ -366,7 +378,9 @@ pub fn check_workspace(
         years.retain(|y| *y == only);
     }
     for y in years {
-        diags.extend(scan_year(ws, y, opts, &[])?.diags);
+        let mut scan = scan_year(ws, y, opts, &[])?;
+        diags.extend(std::mem::take(&mut scan.diags));
+        scans.push(scan);
     }
-    Ok(diags)
+    Ok((diags, scans))
 }

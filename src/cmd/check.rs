@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::check::{ScanOptions, check_workspace, history};
 use crate::cli::CheckArgs;
-use crate::cmd::{Context, DATA_ERROR, SUCCESS};
+use crate::cmd::{Context, DATA_ERROR, SUCCESS, free_at_exit};
 use crate::render::diagnostics::{self, Format};
 use crate::workspace::EnvError;
 use crate::workspace::git::Base;
@@ -36,7 +36,8 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
         warnings: true,
         keep_folds: false,
     };
-    let mut diags = check_workspace(&ctx.ws, args.year, opts)?;
+    let (mut diags, scans) = check_workspace(&ctx.ws, args.year, opts)?;
+    free_at_exit(scans);
     if let Some(base) = &base {
         diags.extend(history::check(&ctx.ws, args.year, base)?);
     }

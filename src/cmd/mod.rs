@@ -158,6 +158,9 @@ impl Context {
             keep_folds: false,
         };
         let mut scan = scan_year(&self.ws, year, opts, dates)?;
+        // The places of the plan's values serve only its diagnostics: freed on another thread
+        // while the statuses are put to use.
+        free_aside(scan.plan.take_places());
         let mut diags = self.ws.settings_diags.clone();
         diags.extend(std::mem::take(&mut scan.diags));
         if diags.has_errors() {
