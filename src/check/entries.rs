@@ -91,9 +91,9 @@ struct Memo {
     days: Vec<Option<NaiveDate>>,
     /// The year of `days`.
     days_year: i32,
-    /// The last text read as a date in each column (by `short_key`), and its date: neighbouring
+    /// The last text of ten bytes read as a date in each column, and its date: neighbouring
     /// records mostly have the same dates.
-    last_date: [(u128, Option<NaiveDate>); 7],
+    last_date: [([u8; 10], Option<NaiveDate>); 7],
 }
 
 impl Memo {
@@ -130,12 +130,13 @@ impl Memo {
 
     /// `parse_date` of a value of column `col`, remembering the dates of the year last asked for.
     fn date(&mut self, s: &str, col: usize) -> Option<NaiveDate> {
-        // The empty text has the key 0 of an unused slot, whose date is `None` as it should be.
-        let Some(key) = short_key(s).filter(|_| col < self.last_date.len()) else {
+        // A date is ten bytes, compared at once. An unused slot holds ten zero bytes, whose date
+        // is `None` as it should be.
+        let (Ok(bytes), true) = (<&[u8; 10]>::try_from(s.as_bytes()), col < 7) else {
             return self.day(s);
         };
-        if self.last_date[col].0 != key {
-            self.last_date[col] = (key, self.day(s));
+        if self.last_date[col].0 != *bytes {
+            self.last_date[col] = (*bytes, self.day(s));
         }
         self.last_date[col].1
     }
@@ -918,11 +919,26 @@ fn outside_percent(raw: &str, v: Decimal) -> bool {
 /// part of a CRLF line end.
 fn control_char(note: &str) -> Option<char> {
     // Control characters are below U+0020, U+007F, or U+0080–U+009F (UTF-8 lead byte 0xC2).
-    // Folded without stopping early, so that the compiler checks many bytes at a time.
-    if !note
-        .bytes()
-        .fold(false, |any, b| any | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
-    {
+    // Folded sixteen bytes at a time without stopping early, so that the compiler checks them
+    // together; the last sixteen overlap the block before them (a note is a few dozen bytes).
+    let bytes = note.as_bytes();
+    let block = |b: &[u8; 16]| {
+        b.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+        })
+    };
+    let any = match bytes.last_chunk::<16>() {
+        Some(last) => {
+            bytes
+                .chunks_exact(16)
+                .any(|c| block(c.try_into().unwrap_or(last)))
+                || block(last)
+        }
+        None => bytes.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+        }),
+    };
+    if !any {
         return None;
     }
     let mut chars = note.chars().peekable();
@@ -1203,6 +1219,36 @@ mod tests {
             sort_nearly_sorted(&mut marks, key);
             let lines = |v: &[Mark]| v.iter().map(|m| m.line).collect::<Vec<_>>();
             prop_assert_eq!(lines(&marks), lines(&expected));
+        }
+    }
+
+    proptest! {
+        /// The quick look for control bytes misses no control character, at any length and
+        /// place (before, inside or after a block of sixteen bytes).
+        #[test]
+        fn control_chars_are_found_wherever_they_are(
+            text in "[a中，\r\n\té\u{a0}]{0,40}",
+            at in any::<prop::sample::Index>(),
+            control in proptest::option::of("[\u{1}\u{1f}\u{7f}\u{85}\u{9f}]"),
+        ) {
+            // At most one control character, anywhere: at the end of a note as well as first.
+            let mut note = text.clone();
+            if let Some(c) = control {
+                let places: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                note.insert_str(places[at.index(places.len())], &c);
+            }
+            let mut chars = note.chars().peekable();
+            let mut expected = None;
+            while let Some(c) = chars.next() {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    continue;
+                }
+                if c.is_control() && !matches!(c, '\n' | '\t') {
+                    expected = Some(c);
+                    break;
+                }
+            }
+            prop_assert_eq!(control_char(&note), expected);
         }
     }
 
