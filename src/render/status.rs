@@ -214,22 +214,24 @@ pub fn target_text(plan: &Plan, index: usize) -> String {
         Direction::AtLeast => "≥",
         Direction::AtMost => "≤",
     };
-    format!("{sign} {}{}", number(item.target), unit_suffix(&item.unit))
+    with_unit(format!("{sign} {}", item.target.normalize()), &item.unit)
 }
 
-fn unit_suffix(unit: &str) -> String {
-    if unit == "%" {
-        unit.to_string()
-    } else {
-        format!(" {unit}")
+/// `number` followed by its unit: `%` right after it, any other after a space. Written into the
+/// number's own text (a table of 10,000 items makes three such texts a row).
+fn with_unit(mut text: String, unit: &str) -> String {
+    if unit != "%" {
+        text.push(' ');
     }
+    text.push_str(unit);
+    text
 }
 
 /// A value with its unit, or a dash.
 pub fn value_text(plan: &Plan, s: &ItemStatus) -> String {
     let item = &plan.items[s.index];
     s.value.map_or("—".to_string(), |v| {
-        format!("{}{}", number(round(v, 6)), unit_suffix(&item.unit))
+        with_unit(number(round(v, 6)), &item.unit)
     })
 }
 
@@ -240,7 +242,7 @@ pub fn expected_text(plan: &Plan, s: &ItemStatus) -> String {
     match (item.direction, s.expected) {
         (crate::model::Direction::AtLeast, Some(e)) => {
             let dp = if item.unit == "%" { 1 } else { 2 };
-            format!("{}{}", number(round(e, dp)), unit_suffix(&item.unit))
+            with_unit(number(round(e, dp)), &item.unit)
         }
         _ => "—".to_string(),
     }
