@@ -569,7 +569,7 @@ pub fn evaluate_rest(
     states: &[ItemState],
     dates: Dates,
     settings: &Settings,
-    done: &[Mutex<Option<ItemStatus>>],
+    done: &[Mutex<Option<Box<ItemStatus>>>],
 ) -> Vec<ItemStatus> {
     let n = plan.items.len().min(states.len());
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
@@ -579,7 +579,8 @@ pub fn evaluate_rest(
             .map(|i| {
                 let made = done
                     .get(i)
-                    .and_then(|d| d.lock().unwrap_or_else(PoisonError::into_inner).take());
+                    .and_then(|d| d.lock().unwrap_or_else(PoisonError::into_inner).take())
+                    .map(|status| *status);
                 made.unwrap_or_else(|| evaluate(i, &plan.items[i], &states[i], dates, settings))
             })
             .collect()

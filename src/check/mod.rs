@@ -97,12 +97,15 @@ pub fn scan_year(
     // its own — a file names a few hundred items at most, whose folds stay in the cache and need
     // no lock — and merges them into these when the file is done (an item's entries are nearly
     // always in one file). An item that no file reports gets its empty fold at the end.
-    let states: Vec<Vec<Mutex<Option<ItemState>>>> = dates
+    // The slots hold boxes: 10,000 slots of a whole fold and a whole status were 3 MB of fresh
+    // memory written by this thread before the workers started; a box is made by the worker that
+    // fills its slot.
+    let states: Vec<Vec<Mutex<Option<Box<ItemState>>>>> = dates
         .iter()
         .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
         .collect();
     // The statuses of the items evaluated as their lead's file was done, for every date.
-    let early: Vec<Vec<Mutex<Option<ItemStatus>>>> = dates
+    let early: Vec<Vec<Mutex<Option<Box<ItemStatus>>>>> = dates
         .iter()
         .map(|_| plan.items.iter().map(|_| Mutex::new(None)).collect())
         .collect();
@@ -213,7 +216,8 @@ pub fn scan_year(
                     // run this status can differ from one of every file's entries.
                     for ((st, dt), done) in per_date.iter().zip(dates).zip(&early) {
                         let status = evaluate(index, item, st, *dt, &ws.settings);
-                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
+                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(Box::new(status));
                     }
                     spare.push(per_date);
                     continue;
@@ -226,11 +230,12 @@ pub fn scan_year(
                         .unwrap_or_else(PoisonError::into_inner);
                     match &mut *slot {
                         Some(all) => all.merge(&st),
-                        None => *slot = Some(st),
+                        None => *slot = Some(Box::new(st)),
                     }
                     if complete && let Some(all) = &*slot {
                         let status = evaluate(index, item, all, *dt, &ws.settings);
-                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
+                        *done[index].lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(Box::new(status));
                     }
                 }
             }
@@ -320,6 +325,7 @@ pub fn scan_year(
                 .map(|(index, (st, item))| {
                     st.into_inner()
                         .unwrap_or_else(PoisonError::into_inner)
+                        .map(|st| *st)
                         .unwrap_or_else(|| {
                             if !opts.keep_folds && evaluated.get(index) == Some(&true) {
                                 return ItemState::unkept(item);
