@@ -132,7 +132,10 @@ impl Memo {
     fn date(&mut self, s: &str, col: usize) -> Option<NaiveDate> {
         // A date is ten bytes, compared at once. An unused slot holds ten zero bytes, whose date
         // is `None` as it should be.
-        let (Ok(bytes), true) = (<&[u8; 10]>::try_from(s.as_bytes()), col < 7) else {
+        let (Ok(bytes), true) = (
+            <&[u8; 10]>::try_from(s.as_bytes()),
+            col < self.last_date.len(),
+        ) else {
             return self.day(s);
         };
         if self.last_date[col].0 != *bytes {
@@ -920,7 +923,8 @@ fn outside_percent(raw: &str, v: Decimal) -> bool {
 fn control_char(note: &str) -> Option<char> {
     // Control characters are below U+0020, U+007F, or U+0080–U+009F (UTF-8 lead byte 0xC2).
     // Folded sixteen bytes at a time without stopping early, so that the compiler checks them
-    // together; the last sixteen overlap the block before them (a note is a few dozen bytes).
+    // together; then the last sixteen, which overlap the block before them (or are that block,
+    // looked at twice, when the length is a multiple of sixteen). A note is a few dozen bytes.
     let bytes = note.as_bytes();
     let block = |b: &[u8; 16]| {
         b.iter().fold(false, |any, &b| {
@@ -1047,10 +1051,11 @@ pub fn placed(mut d: Diagnostic, src: &Source, m: &Mark) -> Diagnostic {
     d
 }
 
-/// Sorts `v` by `key`, which is unique. Entries are appended as they are filed, so an item's
-/// marks are nearly in date order: an entry filed late sits a few places after its date. Each
-/// one out of place is moved back to its place, which costs little for such a list; a list far
-/// from its order (past a budget of moves) is sorted by the standard sort instead.
+/// Sorts `v` by `key`, which is unique (a record gives at most one mark, so its file and line
+/// are; the standard unstable sort then gives the same order). Entries are appended as they are
+/// filed, so an item's marks are nearly in date order: an entry filed late sits a few places after
+/// its date. Each one out of place is moved back to its place, which costs little for such a
+/// list; a list far from its order (past a budget of moves) is sorted by the standard sort.
 fn sort_nearly_sorted<K: Ord>(v: &mut [Mark], key: impl Fn(&Mark) -> K) {
     let mut budget = 8 * v.len();
     for i in 1..v.len() {
@@ -1222,33 +1227,61 @@ mod tests {
         }
     }
 
+    /// The first control character of `note`, by looking at every character (what
+    /// `control_char` gives, without its quick look at the bytes first).
+    fn first_control(note: &str) -> Option<char> {
+        let mut chars = note.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                continue;
+            }
+            if c.is_control() && !matches!(c, '\n' | '\t') {
+                return Some(c);
+            }
+        }
+        None
+    }
+
     proptest! {
         /// The quick look for control bytes misses no control character, at any length and
-        /// place (before, inside or after a block of sixteen bytes).
+        /// place. The rest of the note has no byte the quick look stops at, so that a character
+        /// it misses is not found anyway by the look at every character that follows.
         #[test]
         fn control_chars_are_found_wherever_they_are(
-            text in "[a中，\r\n\té\u{a0}]{0,40}",
+            text in "[a中，é]{0,40}",
             at in any::<prop::sample::Index>(),
             control in proptest::option::of("[\u{1}\u{1f}\u{7f}\u{85}\u{9f}]"),
         ) {
-            // At most one control character, anywhere: at the end of a note as well as first.
             let mut note = text.clone();
-            if let Some(c) = control {
-                let places: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
-                note.insert_str(places[at.index(places.len())], &c);
+            if let Some(c) = &control {
+                let places: Vec<usize> =
+                    (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                note.insert_str(places[at.index(places.len())], c);
             }
-            let mut chars = note.chars().peekable();
-            let mut expected = None;
-            while let Some(c) = chars.next() {
-                if c == '\r' && chars.peek() == Some(&'\n') {
-                    continue;
-                }
-                if c.is_control() && !matches!(c, '\n' | '\t') {
-                    expected = Some(c);
-                    break;
+            prop_assert_eq!(control_char(&note), first_control(&note));
+            prop_assert_eq!(control_char(&note).is_some(), control.is_some());
+        }
+    }
+
+    #[test]
+    fn control_chars_are_found_at_every_length_and_place() {
+        for base in ["a", "中"] {
+            for n in 0..=48 {
+                let text = base.repeat(n);
+                for at in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                    for c in ['\u{1}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}'] {
+                        let mut note = text.clone();
+                        note.insert(at, c);
+                        assert_eq!(control_char(&note), Some(c), "{note:?}");
+                    }
+                    // Bytes the quick look stops at, in characters that are allowed.
+                    for allowed in ["\r\n", "\n", "\t", "\u{a0}"] {
+                        let mut note = text.clone();
+                        note.insert_str(at, allowed);
+                        assert_eq!(control_char(&note), None, "{note:?}");
+                    }
                 }
             }
-            prop_assert_eq!(control_char(&note), expected);
         }
     }
 

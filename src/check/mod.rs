@@ -252,7 +252,7 @@ pub fn scan_year(
         Ok((problems, shared))
     };
     // The rules across the plan's values run while the files are read (by this thread, which
-    // would otherwise wait for the readers).
+    // would otherwise wait for the readers; with a single reader, before it).
     let check_plan = || {
         let mut found = Diagnostics::new();
         plan::check(&plan, &mut found);
@@ -359,15 +359,16 @@ pub fn scan_year(
 }
 
 /// `perf check`: `perf.toml`, then every year (or one), with no status folding. Returns every
-/// problem, and each year's scan (its diagnostics taken) for the caller to free where it costs
-/// least.
+/// problem, and the last year's scan (its diagnostics taken) for the caller to free where it costs
+/// least; an earlier year's is freed before the next is read, so that memory does not grow with the
+/// years a workspace holds.
 pub fn check_workspace(
     ws: &Workspace,
     year: Option<i32>,
     opts: ScanOptions,
-) -> Result<(Diagnostics, Vec<YearScan>)> {
+) -> Result<(Diagnostics, Option<YearScan>)> {
     let mut diags = ws.settings_diags.clone();
-    let mut scans = Vec::new();
+    let mut last = None;
     let plan_years = ws.plan_years()?;
     let mut years: Vec<i32> = plan_years.clone();
     for y in ws.report_years()? {
@@ -384,9 +385,11 @@ pub fn check_workspace(
         years.retain(|y| *y == only);
     }
     for y in years {
+        // The year before is freed first: its plan and its plan's places are not needed again.
+        drop(last.take());
         let mut scan = scan_year(ws, y, opts, &[])?;
         diags.extend(std::mem::take(&mut scan.diags));
-        scans.push(scan);
+        last = Some(scan);
     }
-    Ok((diags, scans))
+    Ok((diags, last))
 }

@@ -36,8 +36,8 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
         warnings: true,
         keep_folds: false,
     };
-    let (mut diags, scans) = check_workspace(&ctx.ws, args.year, opts)?;
-    free_at_exit(scans);
+    let (mut diags, last) = check_workspace(&ctx.ws, args.year, opts)?;
+    free_at_exit(last);
     if let Some(base) = &base {
         diags.extend(history::check(&ctx.ws, args.year, base)?);
     }

@@ -133,7 +133,7 @@ impl Workspace {
     }
 
     /// Reads and merges the plan of `year`. The files' texts are shared with the plan, whose
-    /// `Locs` point into them, until `Plan::take_places`.
+    /// `Locs` point into them, until `Plan::take_places` (which the status commands call).
     pub fn load_plan(&self, year: i32) -> Result<LoadedPlan> {
         let mut diags = Diagnostics::new();
         let (sources, decoded) = self.plan_sources(year, &mut diags)?;
