@@ -945,6 +945,12 @@ fn control_char(note: &str) -> Option<char> {
     if !any {
         return None;
     }
+    first_control(note)
+}
+
+/// The first control character of `note`, by looking at every character (what `control_char`
+/// gives, without its quick look at the bytes first).
+fn first_control(note: &str) -> Option<char> {
     let mut chars = note.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\r' && chars.peek() == Some(&'\n') {
@@ -1225,21 +1231,6 @@ mod tests {
             let lines = |v: &[Mark]| v.iter().map(|m| m.line).collect::<Vec<_>>();
             prop_assert_eq!(lines(&marks), lines(&expected));
         }
-    }
-
-    /// The first control character of `note`, by looking at every character (what
-    /// `control_char` gives, without its quick look at the bytes first).
-    fn first_control(note: &str) -> Option<char> {
-        let mut chars = note.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '\r' && chars.peek() == Some(&'\n') {
-                continue;
-            }
-            if c.is_control() && !matches!(c, '\n' | '\t') {
-                return Some(c);
-            }
-        }
-        None
     }
 
     proptest! {
