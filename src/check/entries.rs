@@ -926,21 +926,11 @@ fn control_char(note: &str) -> Option<char> {
     // together; then the last sixteen, which overlap the block before them (or are that block,
     // looked at twice, when the length is a multiple of sixteen). A note is a few dozen bytes.
     let bytes = note.as_bytes();
-    let block = |b: &[u8; 16]| {
-        b.iter().fold(false, |any, &b| {
-            any | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
-        })
-    };
+    let suspect = |any: bool, b: &u8| any | (*b < 0x20) | (*b == 0x7f) | (*b == 0xc2);
+    let block = |b: &[u8; 16]| b.iter().fold(false, suspect);
     let any = match bytes.last_chunk::<16>() {
-        Some(last) => {
-            bytes
-                .chunks_exact(16)
-                .any(|c| block(c.try_into().unwrap_or(last)))
-                || block(last)
-        }
-        None => bytes.iter().fold(false, |any, &b| {
-            any | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
-        }),
+        Some(last) => bytes.as_chunks::<16>().0.iter().any(block) || block(last),
+        None => bytes.iter().fold(false, suspect),
     };
     if !any {
         return None;
