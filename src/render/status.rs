@@ -214,7 +214,7 @@ pub fn target_text(plan: &Plan, index: usize) -> String {
         Direction::AtLeast => "≥",
         Direction::AtMost => "≤",
     };
-    with_unit(format!("{sign} {}", item.target.normalize()), &item.unit)
+    with_unit(format!("{sign} {}", number(item.target)), &item.unit)
 }
 
 /// `number` followed by its unit: `%` right after it, any other after a space. Written into the
