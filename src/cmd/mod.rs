@@ -289,7 +289,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes a document to stdout, or atomically to `path` (a temporary file renamed over it).
+/// Writes a document to stdout, or atomically to `path` (`append::write_atomically`).
 pub fn write_output(path: Option<&Path>, text: impl AsRef<[u8]>) -> Result<()> {
     let text = text.as_ref();
     match path {
@@ -298,26 +298,7 @@ pub fn write_output(path: Option<&Path>, text: impl AsRef<[u8]>) -> Result<()> {
             out.write_all(text)?;
             out.flush()?;
         }
-        Some(p) => {
-            let dir = match p.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-                EnvError::new(
-                    format!("无法写入 {}：{e}", p.display()),
-                    format!("cannot write {}: {e}", p.display()),
-                )
-            })?;
-            tmp.write_all(text)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(p).map_err(|e| {
-                EnvError::new(
-                    format!("无法写入 {}：{}", p.display(), e.error),
-                    format!("cannot write {}: {}", p.display(), e.error),
-                )
-            })?;
-        }
+        Some(p) => crate::workspace::append::write_atomically(p, text)?,
     }
     Ok(())
 }

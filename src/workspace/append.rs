@@ -189,19 +189,30 @@ pub fn appended(old: Option<&[u8]>, record: &str) -> Vec<u8> {
 }
 
 /// Writes `bytes` to `target` atomically: a temporary file beside it, flushed, renamed over it.
+///
+/// The file keeps the permissions of the one it replaces; a new file gets those of any file the
+/// user creates (read and write for everyone, less the umask), not the temporary file's owner-only
+/// ones, so that colleagues and CI reading the workspace can read it.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("."));
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let fail = |e: std::io::Error| {
+        let (zh, en) = write_failure(&e);
         EnvError::new(
-            format!("无法写入 {}：{e}", target.display()),
-            format!("cannot write {}: {e}", target.display()),
+            format!("无法写入 {}：{zh}", target.display()),
+            format!("cannot write {}: {en}", target.display()),
         )
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".perf-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".perf-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     if let Ok(meta) = fs::metadata(target) {
@@ -219,6 +230,25 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Why a write failed, in both languages: the common reasons in words of our own, any other in
+/// the system's words without the temporary file's name, which `tempfile` adds and which means
+/// nothing to the user (the file was never made, or is gone).
+fn write_failure(e: &std::io::Error) -> (String, String) {
+    use std::io::ErrorKind;
+    let words = |zh: &str, en: &str| (zh.to_string(), en.to_string());
+    match e.kind() {
+        ErrorKind::NotFound => words("所在文件夹不存在", "its folder does not exist"),
+        ErrorKind::PermissionDenied => words("没有写入权限", "permission denied"),
+        ErrorKind::StorageFull => words("磁盘空间已满", "the disk is full"),
+        ErrorKind::ReadOnlyFilesystem => words("文件系统只读", "the file system is read-only"),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" at path ").next().unwrap_or(&text).to_string();
+            (text.clone(), text)
+        }
+    }
 }
 
 #[cfg(test)]

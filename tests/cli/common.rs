@@ -37,6 +37,36 @@ pub fn perf(root: &Path, args: &[&str]) -> Run {
     Run::of(out)
 }
 
+/// `perf` as above, started by a shell with the given umask (e.g. `"022"`).
+#[cfg(unix)]
+pub fn perf_with_umask(root: &Path, umask: &str, args: &[&str]) -> Run {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_perf"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("PERF_ROOT")
+        .env_remove("PERF_TODAY")
+        .env_remove("PERF_REPORTER")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("perf runs");
+    Run::of(out)
+}
+
+/// The permission bits of a file.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 impl Run {
     /// The outcome of a finished process.
     pub fn of(out: std::process::Output) -> Run {

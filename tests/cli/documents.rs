@@ -261,6 +261,66 @@ fn output_file_is_written_whole() {
     let _ = Path::new(&out);
 }
 
+#[cfg(unix)]
+#[test]
+fn output_files_get_the_usual_permissions() {
+    use crate::common::{mode, perf_with_umask};
+    use std::os::unix::fs::PermissionsExt;
+    let ws = copy_workspace(&repo());
+    // A new file: what the umask leaves of read and write for everyone, as any program's.
+    let new = ws.path().join("new.md");
+    let r = perf_with_umask(
+        ws.path(),
+        "022",
+        &["--today", TODAY, "matrix", "-o", new.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(mode(&new), 0o644);
+    let r = perf_with_umask(
+        ws.path(),
+        "077",
+        &[
+            "--today",
+            TODAY,
+            "matrix",
+            "-o",
+            ws.path().join("private.md").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(mode(&ws.path().join("private.md")), 0o600);
+    // A file written over keeps its own.
+    fs::set_permissions(&new, fs::Permissions::from_mode(0o640)).unwrap();
+    let r = perf_with_umask(
+        ws.path(),
+        "022",
+        &["--today", TODAY, "summary", "-o", new.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(mode(&new), 0o640);
+    assert!(fs::read_to_string(&new).unwrap().starts_with("# 市口岸办"));
+}
+
+#[test]
+fn an_output_folder_that_does_not_exist_is_named_alone() {
+    let ws = copy_workspace(&repo());
+    let out = ws.path().join("no-such-folder/m.md");
+    let r = perf(
+        ws.path(),
+        &["--today", TODAY, "matrix", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("无法写入 {}：所在文件夹不存在", out.display())),
+        "{}",
+        r.stderr
+    );
+    // The system's reason, without the name of the temporary file that was never made.
+    assert!(!r.stderr.contains("at path"), "{}", r.stderr);
+    assert!(!r.stderr.contains(".perf-"), "{}", r.stderr);
+}
+
 #[test]
 fn monthly_dates_follow_the_reporting_deadline() {
     // June 2014's monthly deadline is the 5th working day after 30 June: 7 July.

@@ -215,6 +215,31 @@ fn a_missing_file_is_created_with_the_full_header() {
 
 #[cfg(unix)]
 #[test]
+fn a_new_file_is_readable_by_those_who_read_the_others() {
+    use crate::common::{mode, perf_with_umask};
+    let ws = copy_workspace(&repo());
+    let path = ws.path().join("reports/2014/personnel.csv");
+    fs::remove_file(&path).unwrap();
+    let r = perf_with_umask(
+        ws.path(),
+        "022",
+        &[
+            "--today",
+            TODAY,
+            "report",
+            "add",
+            "Q3.3",
+            "80",
+            "--reporter",
+            "钟文静",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(mode(&path), 0o644);
+}
+
+#[cfg(unix)]
+#[test]
 fn a_symlink_leading_outside_the_workspace_is_refused() {
     let ws = copy_workspace(&repo());
     let outside = tempfile::tempdir().unwrap();
