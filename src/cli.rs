@@ -28,7 +28,7 @@ pub struct Global {
     #[arg(long, global = true, env = "PERF_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Take this date as today (YYYY-MM-DD), to reproduce an earlier day
-    #[arg(long, global = true, env = "PERF_TODAY", value_name = "DATE")]
+    #[arg(long, global = true, env = "PERF_TODAY", value_name = "DATE", value_parser = date_arg)]
     pub today: Option<NaiveDate>,
     /// Language of messages, tables and documents (default: perf.toml's lang)
     #[arg(long, global = true, value_enum)]
@@ -164,7 +164,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub year: Option<i32>,
     /// Evaluate as of this date (sets D = K; default: today, capped at 31 December)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub as_of: Option<NaiveDate>,
     /// Keep the items this division leads
     #[arg(long)]
@@ -184,7 +184,7 @@ pub struct SummaryArgs {
     #[arg(long)]
     pub year: Option<i32>,
     /// Preview as of this date
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub as_of: Option<NaiveDate>,
     /// Write one division's annual report
     #[arg(long)]
@@ -205,7 +205,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub year: Option<i32>,
     /// Evaluate as of this date
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub as_of: Option<NaiveDate>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
@@ -250,7 +250,7 @@ pub struct ReportAddArgs {
     #[arg(long)]
     pub note: Option<String>,
     /// The day the figures hold for (default: the report due now, else today)
-    #[arg(long, value_name = "DATE", conflicts_with = "period")]
+    #[arg(long, value_name = "DATE", conflicts_with = "period", value_parser = date_arg)]
     pub date: Option<NaiveDate>,
     /// The period reported on: 2014-05, 2014-Q2, 2014-H1 or 2014
     #[arg(long, value_name = "PERIOD")]
@@ -281,10 +281,10 @@ pub struct ReportListArgs {
     #[arg(long)]
     pub item: Option<String>,
     /// Only entries dated on or after this day
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub from: Option<NaiveDate>,
     /// Only entries dated on or before this day
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
     pub to: Option<NaiveDate>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -324,4 +324,17 @@ pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// A date given as a flag: `YYYY-MM-DD` (chrono's reading, which also takes `2014-7-1`). The
+/// error says how to write it in both languages: flags are read before the language is known.
+fn date_arg(s: &str) -> Result<NaiveDate, String> {
+    use crate::check::entries::{date_help, excel_date};
+    s.parse::<NaiveDate>().map_err(|_| match excel_date(s) {
+        Some(d) => format!("应写作 {d} (write it as {d}: YYYY-MM-DD)"),
+        None => {
+            let help = date_help(s);
+            format!("{} ({})", help.zh, help.en)
+        }
+    })
 }

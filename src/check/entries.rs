@@ -430,21 +430,16 @@ fn date_digits(s: &str) -> Option<(i32, u32, u32)> {
     ))
 }
 
-/// Help for a date that is not `YYYY-MM-DD`, showing the ISO form of an Excel-style date.
-fn date_help(s: &str) -> Text {
-    let parts: Vec<&str> = s
-        .trim()
-        .split(['/', '.', '年', '月', '日'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() == 3
-        && let (Ok(y), Ok(m), Ok(d)) = (
-            parts[0].parse::<i32>(),
-            parts[1].parse::<u32>(),
-            parts[2].parse::<u32>(),
-        )
-        && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
-    {
+/// Help for a date that is not `YYYY-MM-DD`, showing the ISO form of an Excel-style date, or
+/// saying that a date of the right shape is not a day of the calendar (`2014-02-30`).
+pub fn date_help(s: &str) -> Text {
+    if date_digits(s).is_some() {
+        return Text::new(
+            format!("{s} 不是日历上的日期，请检查月份和日数"),
+            format!("{s} is not a day of the calendar: check the month and the day"),
+        );
+    }
+    if let Some(date) = excel_date(s) {
         let iso = date.format("%Y-%m-%d");
         return Text::new(
             format!("日期须写作 YYYY-MM-DD，如 {iso}（Excel 请将单元格格式设为文本或 yyyy-mm-dd）"),
@@ -457,6 +452,19 @@ fn date_help(s: &str) -> Text {
         "日期须写作 YYYY-MM-DD，如 2014-06-30",
         "write dates as YYYY-MM-DD, like 2014-06-30",
     )
+}
+
+/// The day an Excel-style date stands for: `2014/7/1`, `2014.7.1`, `2014年7月1日`.
+pub fn excel_date(s: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = s
+        .trim()
+        .split(['/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts[..] {
+        [y, m, d] => NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?),
+        _ => None,
+    }
 }
 
 /// Whether `s` is a value of the accepted shape `^-?[0-9]+(\.[0-9]+)?$`.

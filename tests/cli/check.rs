@@ -1531,3 +1531,70 @@ fn a_doubled_csv_extension_is_no_divisions_file() {
         status.stderr
     );
 }
+
+#[test]
+fn a_date_of_the_right_shape_but_no_such_day_is_explained() {
+    let ws = base();
+    apply(
+        ws.path(),
+        &[append(SEC, "2014-02-30,E1.2,60,x,,林晓燕,2014-03-04\n")],
+    );
+    let (code, list, _) = check_json(ws.path(), TODAY, &["--lang", "en"]);
+    assert_eq!(code, 1);
+    let date = list
+        .iter()
+        .find(|d| d["code"] == "invalid-date")
+        .expect("an invalid-date");
+    assert_eq!(
+        date["help"],
+        "2014-02-30 is not a day of the calendar: check the month and the day"
+    );
+}
+
+#[test]
+fn a_date_flag_written_otherwise_is_shown_its_iso_form() {
+    for (flag, value, says) in [
+        (
+            "--today",
+            "2014/7/1",
+            "应写作 2014-07-01 (write it as 2014-07-01: YYYY-MM-DD)",
+        ),
+        ("--today", "2014年7月1日", "应写作 2014-07-01"),
+        ("--today", "2014-02-30", "2014-02-30 不是日历上的日期"),
+        (
+            "--today",
+            "tomorrow",
+            "日期须写作 YYYY-MM-DD，如 2014-06-30",
+        ),
+    ] {
+        let r = perf(&repo(), &[flag, value, "status"]);
+        assert_eq!(r.code, 2, "{flag} {value}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{flag} {value}: {}", r.stderr);
+    }
+    let args: [&[&str]; 4] = [
+        &["status", "--as-of", "2014/7/1"],
+        &["summary", "--as-of", "2014/7/1"],
+        &["export", "--as-of", "2014/7/1"],
+        &["report", "list", "--from", "2014/7/1"],
+    ];
+    for args in args {
+        let r = perf(&repo(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("应写作 2014-07-01"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // chrono's reading, which takes a month or day of one digit, still holds.
+    let r = perf(
+        &repo(),
+        &["--today", "2014-7-1", "status", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("\"as_of\": \"2014-07-01\""),
+        "{}",
+        r.stdout
+    );
+}
