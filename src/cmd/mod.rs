@@ -256,11 +256,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             if e.downcast_ref::<crate::render::documents::TemplateError>()
                 .is_some() =>
         {
-            let _ = writeln!(
-                std::io::stderr(),
-                "perf: {}",
-                terminal::clean(&e.to_string())
-            );
+            let text = e
+                .downcast_ref::<crate::render::documents::TemplateError>()
+                .map_or_else(
+                    || e.to_string(),
+                    |t| t.0.get(message_lang(&cli.global)).to_string(),
+                );
+            let _ = writeln!(std::io::stderr(), "perf: {}", terminal::clean(&text));
             Ok(DATA_ERROR)
         }
         Err(e) => Err(e),

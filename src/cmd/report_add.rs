@@ -108,18 +108,25 @@ fn complete_arguments(
             "give either VALUE or --nil, not both"
         ));
     }
-    let mut missing = Vec::new();
+    // What is missing, in Chinese and in English.
+    let mut missing: Vec<(&str, &str)> = Vec::new();
     if args.item.is_none() {
-        missing.push("ITEM");
+        missing.push(("ITEM（细项标识）", "ITEM"));
     }
     if args.value.is_none() && !args.nil {
-        missing.push("VALUE (or --nil)");
+        missing.push(("VALUE（数值；零报告用 --nil）", "VALUE (or --nil)"));
     }
     if args.nil && args.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        missing.push("--note (a nil return needs one)");
+        missing.push((
+            "--note（零报告须说明原因）",
+            "--note (a nil return needs one)",
+        ));
     }
     if reporter.is_none() {
-        missing.push("--reporter (or PERF_REPORTER, or git config user.name)");
+        missing.push((
+            "--reporter（或环境变量 PERF_REPORTER，或 git config user.name）",
+            "--reporter (or PERF_REPORTER, or git config user.name)",
+        ));
     }
     if missing.is_empty() {
         return Ok(Some((args.clone(), reporter.unwrap_or_default())));
@@ -127,10 +134,17 @@ fn complete_arguments(
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         return ask(ctx, args, reporter);
     }
-    let list = missing.join(", ");
+    let zh: Vec<&str> = missing.iter().map(|m| m.0).collect();
+    let en: Vec<&str> = missing.iter().map(|m| m.1).collect();
     bail!(EnvError::new(
-        format!("缺少参数（不在终端中运行，perf 不会逐项询问）：{list}"),
-        format!("missing arguments (not a terminal, so perf does not ask): {list}"),
+        format!(
+            "缺少参数（不在终端中运行，perf 不会逐项询问）：{}",
+            zh.join("、")
+        ),
+        format!(
+            "missing arguments (not a terminal, so perf does not ask): {}",
+            en.join(", ")
+        ),
     ))
 }
 

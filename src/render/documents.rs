@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cmd::{Context, free_at_exit};
-use crate::diag::Lang;
+use crate::diag::{Lang, Text};
 use crate::model::{Cadence, Plan};
 use crate::render::markdown::{escape, escape_cow, percent, score};
 use crate::render::status::{expected_text, light_word, status_word, target_text, value_text};
@@ -46,13 +46,14 @@ const BUILT_IN: &[(&str, &str, &str)] = built_in!("summary", "matrix", "monthly"
 /// built-in summary of 10,000 items needs less than a tenth of it; running out takes ~2 s.
 pub const TEMPLATE_FUEL: u64 = 100_000_000;
 
-/// A template problem: names the template, the line and what is wrong (exit code 1).
+/// A template problem: names the template, the line and what is wrong (exit code 1), in both
+/// languages (minijinja's own words for the problem stay as it writes them).
 #[derive(Debug)]
-pub struct TemplateError(pub String);
+pub struct TemplateError(pub Text);
 
 impl std::fmt::Display for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0.en)
     }
 }
 
@@ -112,24 +113,27 @@ pub fn render_sized<S: Serialize>(
             .lstrip_blocks(true)
             .keep_trailing_newline(true)
             .build()
-            .map_err(|e| TemplateError(e.to_string()))?,
+            .map_err(|e| TemplateError(Text::new(e.to_string(), e.to_string())))?,
     );
     env.add_filter("cn_date", cn_date);
     let explain = |e: minijinja::Error| {
-        let mut msg = format!("template {origin}");
+        let (mut zh, mut en) = (format!("模板 {origin}"), format!("template {origin}"));
         if let Some(line) = e.line() {
-            msg.push_str(&format!(", line {line}"));
+            zh.push_str(&format!(" 第 {line} 行"));
+            en.push_str(&format!(", line {line}"));
         }
-        msg.push_str(&format!(": {}", e.kind()));
+        let mut what = format!("{}", e.kind());
         if let Some(detail) = e.detail() {
-            msg.push_str(&format!(": {detail}"));
+            what.push_str(&format!(": {detail}"));
         }
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
-            msg.push_str(&format!(": {s}"));
+            what.push_str(&format!(": {s}"));
             source = s.source();
         }
-        anyhow::Error::new(TemplateError(msg))
+        zh.push_str(&format!("有误：{what}"));
+        en.push_str(&format!(": {what}"));
+        anyhow::Error::new(TemplateError(Text::new(zh, en)))
     };
     env.add_template_owned(name.to_string(), source)
         .map_err(explain)?;

@@ -241,6 +241,21 @@ fn a_broken_template_names_its_line() {
         r.stderr
     );
     assert!(r.stdout.is_empty());
+    // In Chinese, the frame is Chinese; minijinja's own words stay as it writes them.
+    let ws = copy_workspace(&repo());
+    fs::write(
+        ws.path().join("templates/zh/summary.md"),
+        "# 报告\n{{ x.id }\n",
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", TODAY, "--lang", "zh", "summary"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("perf: 模板 templates/zh/summary.md 第 2 行有误：syntax error"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -131,7 +131,11 @@ fn refusals_leave_every_byte_unchanged() {
             1,
             "周敏 不能为秘书处报送",
         ),
-        (&["E2.1"], 2, "缺少参数"),
+        (
+            &["E2.1"],
+            2,
+            "缺少参数（不在终端中运行，perf 不会逐项询问）：VALUE（数值；零报告用 --nil）",
+        ),
         // Due in May: an entry dated today would never count.
         (
             &["X3.2", "100", "--reporter", "梁海涛"],
