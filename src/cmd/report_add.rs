@@ -594,17 +594,18 @@ fn check_new_record(
         history,
         std::slice::from_ref(&new_src),
     ));
-    // The new record's problems, named as such: its line is not in the file yet.
-    let label = match ctx.lang {
-        Lang::Zh => format!("{rel}（新记录）"),
-        Lang::En => format!("{rel} (new entry)"),
-    };
+    // The new record's problems, named as such in their message: its line is not in the file
+    // yet. The place stays `path:line:column` (SPEC §5.2), the line the entry would take.
     let mine: Vec<Diagnostic> = diags
         .sorted()
         .into_iter()
         .filter(|d| d.line().is_some_and(|l| l >= line))
         .map(|mut d| {
-            d.file = label.clone();
+            d.file = rel.to_string();
+            d.message = Text::new(
+                format!("新记录：{}", d.message.zh),
+                format!("new entry: {}", d.message.en),
+            );
             // Appending an exact copy of an entry cannot be undone (entries are never removed)
             // and a `sum` item would count it twice: refuse it here, where it is still a choice.
             if d.code == "duplicate-entry" {

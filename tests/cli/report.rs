@@ -148,11 +148,12 @@ fn refusals_leave_every_byte_unchanged() {
             1,
             "小数点用英文句点",
         ),
-        // The new record's problems are labelled as such, not as a line of the file.
+        // The new record's problems are labelled as such in their message; the place keeps the
+        // form path:line:column (SPEC §5.2), at the line the entry would take.
         (
             &["E1.1", "3件", "--reporter", "林晓燕"],
             1,
-            "reports/2014/secretariat.csv（新记录）:57:17",
+            "error[invalid-number]: 新记录：数值 `3件` 格式不对\n  --> reports/2014/secretariat.csv:57:17\n",
         ),
     ];
     for (args, code, needle) in cases {
