@@ -524,7 +524,10 @@ fn entry_date(
                 ),
             ));
         }
-        return Ok((p.end.min(item.due).min(ctx.today), p));
+        // A finer period than the item's (a month of a quarterly item) reports on the item's
+        // period holding its date: that is the period whose report it is, for the cards.
+        let date = p.end.min(item.due).min(ctx.today);
+        return Ok((date, Period::containing(item.cadence, date)));
     }
     let days = ctx.ws.settings.deadline_days(item.cadence);
     let due_now = Period::overlapping(item.cadence, item.start, item.due)

@@ -63,6 +63,40 @@ fn an_entry_is_appended_with_its_period_and_status() {
 }
 
 #[test]
+fn a_finer_period_reports_on_the_items_own() {
+    // E3.3 reports quarterly: an entry for July is dated 31 July and is part of the third
+    // quarter's report.
+    let ws = copy_workspace(&repo());
+    let r = perf(
+        ws.path(),
+        &[
+            "--today",
+            "2014-08-15",
+            "report",
+            "add",
+            "E3.3",
+            "97.5",
+            "--period",
+            "2014-07",
+            "--reporter",
+            "曾晓东",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("已写入 reports/2014/inspection.csv:43（报告期 2014-Q3，季报）\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        fs::read_to_string(ws.path().join("reports/2014/inspection.csv"))
+            .unwrap()
+            .ends_with("\n2014-07-31,E3.3,97.5,,,曾晓东,2014-08-15\n")
+    );
+}
+
+#[test]
 fn refusals_leave_every_byte_unchanged() {
     let ws = copy_workspace(&repo());
     let before = snapshot(ws.path());
