@@ -232,6 +232,42 @@ fn a_monthly_card_line_reads_like_a_map() {
 }
 
 #[test]
+fn a_summary_before_31_december_says_it_is_a_preview_of_part_of_the_year() {
+    // Written after the year has ended, about its first nine months.
+    let zh = perf(
+        &repo(),
+        &["--today", TODAY, "summary", "--as-of", "2014-09-30"],
+    );
+    assert_eq!(zh.code, 0, "{}", zh.stderr);
+    assert!(zh.stdout.contains(
+        "> 预览稿：数据截至2014年9月30日，录入截至2014年9月30日，尚未涵盖全年，以下情况仅供参考。"
+    ));
+    assert!(zh.stdout.contains("。截至2014年9月30日共报送进度 "));
+    assert!(!zh.stdout.contains("全年共报送进度"));
+    let en = perf(
+        &repo(),
+        &[
+            "--today",
+            TODAY,
+            "--lang",
+            "en",
+            "summary",
+            "--as-of",
+            "2014-09-30",
+        ],
+    );
+    assert!(en.stdout.contains("They do not cover the whole year"));
+    assert!(
+        en.stdout
+            .contains(" progress entries were filed by 2014-09-30;")
+    );
+    // At the year's end, neither.
+    let end = perf(&repo(), &["--today", TODAY, "summary"]);
+    assert!(!end.stdout.contains("预览稿"));
+    assert!(end.stdout.contains("。全年共报送进度 "));
+}
+
+#[test]
 fn a_broken_template_names_its_line() {
     let r = summary_with_template("# Report\n\n{% for x in items %}\n{{ x.id }\n");
     assert_eq!(r.code, 1);
