@@ -164,6 +164,7 @@ pub fn run(ctx: &Context, args: &ReportListArgs) -> Result<i32> {
             let n = rows.len();
             let foot = match ctx.lang {
                 Lang::Zh => format!("共 {n} 条"),
+                Lang::En if n == 1 => "1 entry".to_string(),
                 Lang::En => format!("{n} entries"),
             };
             format!("{t}\n{foot}\n")

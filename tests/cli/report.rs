@@ -479,7 +479,7 @@ fn list_filters_and_formats() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.ends_with("1 entries\n"));
+    assert!(r.stdout.ends_with("\n1 entry\n"), "{}", r.stdout);
 }
 
 /// Interactive mode, driven through a pseudo-terminal: the item chosen from the reporter's own
