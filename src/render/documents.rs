@@ -75,7 +75,8 @@ pub fn render_sized<S: Serialize>(
     let lang = ctx.lang.code();
     let rel = format!("templates/{lang}/{name}.md");
     let path = ctx.ws.root.join(&rel);
-    let (origin, source) = if path.is_file() {
+    let (origin, source) = if std::fs::symlink_metadata(&path).is_ok() {
+        crate::workspace::guard_file_and_folders(&ctx.ws.root, &rel)?;
         let text = std::fs::read_to_string(&path).map_err(|e| {
             EnvError::new(
                 format!("无法读取 {rel}：{e}"),

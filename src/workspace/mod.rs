@@ -155,12 +155,11 @@ impl Workspace {
     /// The plan files of `year` in name order, and whether every one could be decoded (the
     /// problem of each one that could not goes to `diags`).
     fn plan_sources(&self, year: i32, diags: &mut Diagnostics) -> Result<(Vec<Arc<Source>>, bool)> {
-        let dir = self.root.join("indicators").join(year.to_string());
         let mut sources = Vec::new();
         let mut decoded = true;
-        for name in list_files(&dir, ".toml")? {
+        for name in list_files(&self.root, &format!("indicators/{year}"), ".toml")? {
             let rel = format!("indicators/{year}/{name}");
-            match read_source(&self.root, &rel)? {
+            match read_source_into(&self.root, &rel, Vec::new())? {
                 Ok(src) => sources.push(Arc::new(src)),
                 Err(d) => {
                     decoded = false;
@@ -174,7 +173,7 @@ impl Workspace {
     /// The progress files of `year`, in name order.
     pub fn report_files(&self, year: i32) -> Result<Vec<ReportFile>> {
         let dir = self.root.join("reports").join(year.to_string());
-        Ok(list_files(&dir, ".csv")?
+        Ok(list_files(&self.root, &format!("reports/{year}"), ".csv")?
             .into_iter()
             .map(|name| ReportFile {
                 rel: format!("reports/{year}/{name}"),
@@ -188,13 +187,16 @@ impl Workspace {
 }
 
 /// Reads a file of the workspace as text: `Err(diagnostic)` when it is not UTF-8, an error when it
-/// cannot be read at all.
+/// cannot be read at all or is not a regular file inside the workspace (`guard_file`).
 pub fn read_source(root: &Path, rel: &str) -> Result<Result<Source, Box<Diagnostic>>> {
+    guard_file(root, rel)?;
     read_source_into(root, rel, Vec::new())
 }
 
-/// `read_source` into a buffer that a previous `Source` gave back (`Source::into_bytes`), so that
-/// reading many files does not ask the system for fresh memory for each.
+/// `read_source` of a file that `plan_sources` or `report_files` listed, which checked it as it
+/// listed it (`list_files`), into a buffer that a previous `Source` gave back
+/// (`Source::into_bytes`), so that reading many files does not ask the system for fresh memory
+/// for each. (Asking again here, once per file, cost `check` 2 ms at a million entries.)
 pub fn read_source_into(
     root: &Path,
     rel: &str,
@@ -217,6 +219,76 @@ pub fn read_source_into(
     Ok(Source::decode(rel, buffer))
 }
 
+/// Refuses to read `rel` unless it is a regular file inside the workspace (docs/security.md):
+/// what `perf` reads ends in its messages, and so in CI logs, and a symbolic link committed to the
+/// repository may lead anywhere (`/proc/self/environ`, `/dev/zero`, a colleague's home). A link
+/// that stays inside is followed. One `lstat` for a plain file; the links are resolved.
+pub fn guard_file(root: &Path, rel: &str) -> Result<()> {
+    let path = root.join(rel);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        // Whatever is wrong, opening it says so.
+        return Ok(());
+    };
+    let meta = if meta.file_type().is_symlink() {
+        guard_inside(root, &path, rel)?;
+        fs::metadata(&path).unwrap_or(meta)
+    } else {
+        meta
+    };
+    if meta.is_dir() {
+        return Err(EnvError::new(
+            format!("{rel} 是文件夹，不是文件：请改名或移走"),
+            format!("{rel} is a folder, not a file: rename it or move it away"),
+        )
+        .into());
+    }
+    if !meta.is_file() {
+        return Err(EnvError::new(
+            format!("{rel} 不是普通文件（是设备、管道或套接字）：perf 不读取它"),
+            format!(
+                "{rel} is not a regular file (a device, a pipe or a socket): perf does not read it"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `guard_file`, and the folders on the way checked too: for a file read on its own (a template,
+/// `CODEOWNERS`), not found by listing a folder already checked.
+pub fn guard_file_and_folders(root: &Path, rel: &str) -> Result<()> {
+    let path = root.join(rel);
+    if fs::symlink_metadata(&path).is_ok() {
+        guard_inside(root, &path, rel)?;
+    }
+    guard_file(root, rel)
+}
+
+/// Refuses a path of the workspace (a file, or a folder to list) that resolves outside it.
+fn guard_inside(root: &Path, path: &Path, rel: &str) -> Result<()> {
+    let real = fs::canonicalize(path).map_err(|e| {
+        EnvError::new(
+            format!("{rel} 是无法解析的符号链接：{e}"),
+            format!("{rel} is a symbolic link that cannot be followed: {e}"),
+        )
+    })?;
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root) {
+        return Err(EnvError::new(
+            format!(
+                "{rel} 经符号链接指向工作区之外的 {}：perf 不读取工作区之外的文件，请删除该链接",
+                real.display()
+            ),
+            format!(
+                "{rel} leads to {}, outside the workspace, through a symbolic link: perf reads nothing outside the workspace; remove the link",
+                real.display()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn year_dirs(dir: &Path) -> Result<Vec<i32>> {
     let mut years = Vec::new();
     let Ok(rd) = fs::read_dir(dir) else {
@@ -234,9 +306,17 @@ fn year_dirs(dir: &Path) -> Result<Vec<i32>> {
     Ok(years)
 }
 
-/// Files directly in `dir` ending in `ext`, not starting with `.`, in byte order of their names.
-fn list_files(dir: &Path, ext: &str) -> Result<Vec<String>> {
+/// Files directly in `dir` (`rel` under `root`) ending in `ext`, not starting with `.`, in byte
+/// order of their names. A folder that leads outside the workspace is refused (`guard_inside`),
+/// and so is an entry with such a name that is not a regular file inside the workspace
+/// (`guard_file`, asked only of links: the listing tells the rest without asking the system).
+fn list_files(root: &Path, rel: &str, ext: &str) -> Result<Vec<String>> {
+    let dir = root.join(rel);
+    let dir = dir.as_path();
     let mut names = Vec::new();
+    if dir.exists() {
+        guard_inside(root, dir, rel)?;
+    }
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
@@ -257,8 +337,12 @@ fn list_files(dir: &Path, ext: &str) -> Result<Vec<String>> {
         })?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || !name.ends_with(ext) || entry.path().is_dir() {
+        if name.starts_with('.') || !name.ends_with(ext) {
             continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_file() => {}
+            _ => guard_file(root, &format!("{rel}/{name}"))?,
         }
         names.push(name.to_string());
     }

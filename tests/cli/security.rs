@@ -240,6 +240,137 @@ fn a_linked_year_or_reports_folder_leading_outside_is_refused() {
     }
 }
 
+/// A link to a file outside the workspace holding a secret, at `rel` (in place of the file there,
+/// if any), and the run of `args`: refused (exit 2) without a word of the secret.
+#[cfg(unix)]
+fn refuses_link_out(rel: &str, args: &[&str]) {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret");
+    fs::write(&secret, "SECRET_TOKEN=hunter2\n").unwrap();
+    let link = root.join(rel);
+    let _ = fs::remove_file(&link);
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let mut all = vec!["--today", "2014-12-31"];
+    all.extend(args);
+    let r = perf(root, &all);
+    assert_eq!(r.code, 2, "{rel}: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("{rel} 经符号链接指向工作区之外的")),
+        "{rel}: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"),
+        "{rel}: {}{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn nothing_is_read_through_a_link_leading_outside() {
+    // What `perf` reads ends in its messages, and so in CI logs: a link committed to the
+    // repository (git keeps links) must not make it read, say, /proc/self/environ.
+    for format in ["human", "json", "github"] {
+        refuses_link_out("reports/2014/leak.csv", &["check", "--format", format]);
+    }
+    refuses_link_out("reports/2014/secretariat.csv", &["status"]);
+    refuses_link_out("indicators/2014/zz.toml", &["check"]);
+    refuses_link_out("perf.toml", &["check"]);
+    refuses_link_out("templates/zh/summary.md", &["summary"]);
+    refuses_link_out(".github/CODEOWNERS", &["check"]);
+    // A folder that leads outside is refused too, for reading as for writing.
+    let ws = copy_workspace(&repo());
+    let outside = tempfile::tempdir().unwrap();
+    fs::rename(
+        ws.path().join("indicators/2014"),
+        outside.path().join("2014"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("2014"),
+        ws.path().join("indicators/2014"),
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", "2014-12-31", "check"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("indicators/2014 经符号链接指向工作区之外的"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_inside_the_workspace_is_followed() {
+    let ws = copy_workspace(&repo());
+    let root = ws.path();
+    fs::create_dir_all(root.join("shared")).unwrap();
+    fs::rename(
+        root.join("reports/2014/secretariat.csv"),
+        root.join("shared/secretariat.csv"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../../shared/secretariat.csv",
+        root.join("reports/2014/secretariat.csv"),
+    )
+    .unwrap();
+    let r = perf(root, &["--today", "2026-01-01", "check"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let linked = perf(
+        root,
+        &["--today", "2026-01-01", "status", "--format", "json"],
+    );
+    let plain = perf(
+        &repo(),
+        &["--today", "2026-01-01", "status", "--format", "json"],
+    );
+    assert_eq!(linked.stdout, plain.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn what_is_not_a_regular_file_is_refused_by_name() {
+    // A folder named like a division's file was skipped, and the division's entries silently
+    // taken as none.
+    let ws = copy_workspace(&repo());
+    fs::remove_file(ws.path().join("reports/2014/secretariat.csv")).unwrap();
+    fs::create_dir(ws.path().join("reports/2014/secretariat.csv")).unwrap();
+    for args in [&["check"][..], &["status"]] {
+        let mut all = vec!["--today", "2014-12-31"];
+        all.extend(args);
+        let r = perf(ws.path(), &all);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("reports/2014/secretariat.csv 是文件夹，不是文件"),
+            "{}",
+            r.stderr
+        );
+    }
+    // A named pipe would make every command wait for a writer.
+    let ws = copy_workspace(&repo());
+    let fifo = ws.path().join("reports/2014/pipe.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let r = perf(ws.path(), &["--today", "2014-12-31", "check"]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("reports/2014/pipe.csv 不是普通文件"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
 fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for e in fs::read_dir(dir).unwrap() {
