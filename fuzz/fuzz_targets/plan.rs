@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let (plan, complete) = plan::read(2014, &sources, &settings, &mut diags);
-    perf::check::plan::check(&plan, &mut diags);
+    perf::check::plan::check(&plan, complete, &mut diags);
 
     // A plan that reads without errors can be computed with: the status engine must cope with
     // whatever settings and items got through.

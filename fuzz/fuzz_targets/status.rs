@@ -135,7 +135,7 @@ fn plan() -> &'static (Plan, WorkCalendar) {
         let mut diags = Diagnostics::new();
         let src = Arc::new(Source::new("indicators/2014/plan.toml", PLAN.to_string()));
         let (plan, complete) = plan::read(2014, &[src], &Settings::default(), &mut diags);
-        perf::check::plan::check(&plan, &mut diags);
+        perf::check::plan::check(&plan, complete, &mut diags);
         assert!(complete && !diags.has_errors(), "{:?}", diags.sorted());
         let cal = WorkCalendar::new().with_year(2014, plan.calendar.as_ref());
         (plan, cal)

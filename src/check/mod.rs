@@ -255,7 +255,7 @@ pub fn scan_year(
     // would otherwise wait for the readers; with a single reader, before it).
     let check_plan = || {
         let mut found = Diagnostics::new();
-        plan::check(&plan, &mut found);
+        plan::check(&plan, plan_complete, &mut found);
         found
     };
     let (parts, plan_problems): (Vec<Result<Part>>, Diagnostics) = if workers <= 1 {

@@ -228,7 +228,7 @@ fn find_item(ctx: &Context, args: &ReportAddArgs) -> Result<(Plan, usize)> {
         };
         let mut all = ctx.ws.settings_diags.clone();
         all.extend(loaded.diags);
-        check::plan::check(&loaded.plan, &mut all);
+        check::plan::check(&loaded.plan, loaded.complete, &mut all);
         if all.has_errors() {
             print_diags(ctx, &errors_of(all));
             return Err(refused(

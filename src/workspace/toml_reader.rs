@@ -30,6 +30,29 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic
         }
         let place = e.span().map(|s| src.place(s));
         let msg = e.message().trim().to_string();
+        // A key written twice in one table: named with the line of its first occurrence
+        // (SPEC §5.2), with a help of its own.
+        if msg == "duplicate key"
+            && let Some(span) = e.span()
+            && let Some(key) = src.text.get(span.clone())
+            && let Some(first) = first_occurrence(&src.text[..span.start], key)
+        {
+            return vec![
+                Diagnostic::error(
+                    "toml-syntax",
+                    &src.path,
+                    place,
+                    Text::new(
+                        format!("TOML 语法错误：键 `{key}` 在同一个表中重复，首次出现在第 {first} 行"),
+                        format!("TOML syntax error: the key `{key}` appears twice in one table, first on line {first}"),
+                    ),
+                )
+                .with_help(Text::new(
+                    "每个键在一个表中只能写一次：保留正确的一行，删去另一行",
+                    "a key is written once per table: keep the right line and delete the other",
+                )),
+            ];
+        }
         vec![
             Diagnostic::error(
                 "toml-syntax",
@@ -46,6 +69,25 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic
             )),
         ]
     })
+}
+
+/// The line (1-based) of the first `key = …` of the table that `before` ends in: the nearest line
+/// above that starts with the key and an `=`, not looking past the table's header.
+fn first_occurrence(before: &str, key: &str) -> Option<usize> {
+    let lines: Vec<&str> = before.split('\n').collect();
+    // The last line is the duplicate's own, up to the key (empty when the key begins the line).
+    for (i, line) in lines.iter().enumerate().rev().skip(1) {
+        let line = line.trim_start();
+        if line.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// One table being read: its source, span of its header and a human name such as `[[division]]`.

@@ -1598,3 +1598,36 @@ fn a_date_flag_written_otherwise_is_shown_its_iso_form() {
         r.stdout
     );
 }
+
+#[test]
+fn a_key_written_twice_is_one_error_naming_the_first() {
+    // In the bundled workspace the divisions are defined in their own file: when it cannot be
+    // read, the items of the other files must not each report their lead as unknown.
+    let ws = copy_workspace(&repo());
+    let org = ws.path().join("indicators/2014/00-organization.toml");
+    let text = std::fs::read_to_string(&org).unwrap();
+    let text = text.replacen(
+        "leader = \"陈志强\"\n",
+        "leader = \"陈志强\"\nleader = \"x\"\n",
+        1,
+    );
+    std::fs::write(&org, text).unwrap();
+    let (code, list, _) = check_json(ws.path(), TODAY, &["--lang", "en"]);
+    assert_eq!(code, 1);
+    assert_eq!(list.len(), 1, "{}", show(&list));
+    let d = &list[0];
+    assert_eq!(d["code"], "toml-syntax");
+    assert_eq!(d["file"], "indicators/2014/00-organization.toml");
+    let line = d["line"].as_u64().unwrap();
+    assert_eq!(
+        d["message"],
+        format!(
+            "TOML syntax error: the key `leader` appears twice in one table, first on line {}",
+            line - 1
+        )
+    );
+    assert_eq!(
+        d["help"],
+        "a key is written once per table: keep the right line and delete the other"
+    );
+}

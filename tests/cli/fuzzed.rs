@@ -31,8 +31,8 @@ fn plan_target(data: &[u8]) -> Vec<Diagnostic> {
             Err(d) => diags.push(*d),
         }
     }
-    let (plan, _) = plan::read(2014, &sources, &settings, &mut diags);
-    perf::check::plan::check(&plan, &mut diags);
+    let (plan, complete) = plan::read(2014, &sources, &settings, &mut diags);
+    perf::check::plan::check(&plan, complete, &mut diags);
     let list = diags.sorted();
     for format in [Format::Human, Format::Json, Format::Github, Format::Gitlab] {
         let _ = render(&list, format, Lang::En, false);
