@@ -151,15 +151,21 @@ fn utf8_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
     }
 }
 
+/// Whether bytes that are not UTF-8 read as GB18030/GBK Chinese text (what Excel and Notepad
+/// write on Chinese Windows).
+pub fn looks_gb18030(bytes: &[u8]) -> bool {
+    let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    !had_errors
+        && decoded
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
 /// The diagnostic for a file that is not UTF-8.
 pub fn not_utf8(path: &str, bytes: &[u8], err: std::str::Utf8Error) -> Diagnostic {
     let offset = err.valid_up_to();
     let line = bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1;
-    let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
-    let looks_gb = !had_errors
-        && decoded
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let looks_gb = looks_gb18030(bytes);
     let d = Diagnostic::error(
         "not-utf8",
         path,

@@ -446,3 +446,20 @@ fn export_csv_neutralises_formulas_and_keeps_numbers() {
     assert_eq!(v["items"].as_array().unwrap().len(), 33);
     assert_eq!(v["items"][0]["lead_name"], "规划建设处");
 }
+
+#[test]
+fn a_template_saved_as_gbk_is_a_problem_of_the_workspace_with_its_fix() {
+    let ws = copy_workspace(&repo());
+    fs::write(
+        ws.path().join("templates/zh/summary.md"),
+        crate::common::gb18030("# {{ office.short }}年度报告\n"),
+    )
+    .unwrap();
+    let r = perf(ws.path(), &["--today", TODAY, "summary"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "perf: 模板 templates/zh/summary.md 不是 UTF-8 编码（第 1 行第一个无效字节）；看起来是 GB18030/GBK 编码，请运行 `perf fix-encoding templates/zh/summary.md` 转为 UTF-8\n"
+    );
+    assert!(r.stdout.is_empty());
+}
