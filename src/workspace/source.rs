@@ -175,7 +175,12 @@ pub fn not_utf8(path: &str, bytes: &[u8], err: std::str::Utf8Error) -> Diagnosti
             format!("the file is not UTF-8 (first invalid byte on line {line})"),
         ),
     );
-    if looks_gb {
+    if looks_gb && !path.ends_with(".csv") {
+        d.with_help(Text::new(
+            format!("{path} 看起来是 GB18030/GBK 编码；请运行 `perf fix-encoding {path}` 转为 UTF-8（或 `iconv -f GB18030 -t UTF-8`）"),
+            format!("the bytes decode as GB18030/GBK; convert with `perf fix-encoding {path}` (or `iconv -f GB18030 -t UTF-8`)"),
+        ))
+    } else if looks_gb {
         d.with_help(Text::new(
             format!(
                 "{path} 看起来是 GB18030/GBK 编码（中文 Windows 版 Excel 的默认编码）；请运行 `perf fix-encoding {path}` 转为 UTF-8（或 `iconv -f GB18030 -t UTF-8`），或在 Excel 中另存为“CSV UTF-8（逗号分隔）”"

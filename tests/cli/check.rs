@@ -602,6 +602,12 @@ fn cases() -> Vec<Case> {
         )
         .absent(&["field-count", "invalid-date"]),
         case(
+            "template: a block not closed",
+            1,
+            vec![write("templates/zh/summary.md", "# 报告\n{{ totals.items }\n")],
+            &[("template-syntax", "templates/zh/summary.md", Some((2, 17)))],
+        ),
+        case(
             "date: Excel style",
             1,
             vec![append(SEC, "2014/7/31,E1.2,60,x,,林晓燕,2014-08-04\n")],
@@ -942,9 +948,12 @@ fn codes_in_source() -> BTreeSet<String> {
         "merge-base",
         "ls-tree",
         "cat-file",
+        // words of documents (src/render)
+        "time-proportional",
+        "non-binding",
     ];
     let mut codes = BTreeSet::new();
-    for dir in ["src/check", "src/workspace"] {
+    for dir in ["src/check", "src/workspace", "src/render"] {
         for entry in std::fs::read_dir(repo().join(dir)).expect("src dir") {
             let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
             for (i, lit) in text.split('"').enumerate() {

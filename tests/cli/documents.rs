@@ -463,3 +463,67 @@ fn a_template_saved_as_gbk_is_a_problem_of_the_workspace_with_its_fix() {
     );
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn check_finds_a_broken_or_garbled_template_before_a_document_is_asked_for() {
+    let ws = copy_workspace(&repo());
+    fs::write(
+        ws.path().join("templates/zh/summary.md"),
+        "# 报告\n\n{% for x in items %}\n{{ x.id }\n",
+    )
+    .unwrap();
+    fs::write(
+        ws.path().join("templates/en/matrix.md"),
+        crate::common::gb18030("# {{ office.short }}年度\n"),
+    )
+    .unwrap();
+    let r = perf(
+        ws.path(),
+        &[
+            "--today", TODAY, "--lang", "en", "check", "--format", "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let list = crate::common::diagnostics(&r.stdout);
+    let found: Vec<(String, String, Option<u64>, Option<u64>)> = list
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64(),
+                d["column"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "not-utf8".into(),
+                "templates/en/matrix.md".into(),
+                None,
+                None
+            ),
+            (
+                "template-syntax".into(),
+                "templates/zh/summary.md".into(),
+                Some(4),
+                Some(9)
+            ),
+        ]
+    );
+    assert_eq!(
+        list[0]["help"],
+        "the bytes decode as GB18030/GBK; convert with `perf fix-encoding templates/en/matrix.md` (or `iconv -f GB18030 -t UTF-8`)"
+    );
+    assert!(
+        list[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("template syntax error: syntax error: unexpected `}`")
+    );
+    // The bundled workspace's own templates compile.
+    let r = perf(&repo(), &["--today", TODAY, "check"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
