@@ -352,6 +352,8 @@ fn list_files(root: &Path, rel: &str, ext: &str) -> Result<Vec<String>> {
 
 /// The diagnostic for `reports/<year>/` without `indicators/<year>/`.
 pub fn reports_without_plan(year: i32) -> Diagnostic {
+    // The folder's own four digits (`0214` is read as the year 214).
+    let year = format!("{year:04}");
     Diagnostic::error(
         "reports-without-plan",
         &format!("reports/{year}"),

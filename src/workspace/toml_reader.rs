@@ -223,6 +223,21 @@ impl<'a, 'i> Table<'a, 'i> {
         )
     }
 
+    /// A value of the right type that is out of range: `wrong-type` still (the value cannot be
+    /// read as what the key needs), but saying what is wrong with it.
+    fn range_error(&self, key: &str, v: &Value<'_>, zh: &str, en: &str) -> Diagnostic {
+        let text = self.src.text.get(self.source_span(v)).unwrap_or("");
+        Diagnostic::error(
+            "wrong-type",
+            &self.src.path,
+            Some(self.place(v)),
+            Text::new(
+                format!("{} 的 `{key}` 的值 {text} {zh}", self.name),
+                format!("`{key}` in {}: {text} {en}", self.name),
+            ),
+        )
+    }
+
     /// A required key's absence, reported at the table's header.
     pub fn missing(&self, key: &str, diags: &mut Diagnostics) {
         diags.push(
@@ -321,6 +336,15 @@ impl<'a, 'i> Table<'a, 'i> {
         locs.set(key, self.source_span(v));
         match self.decimal_of(v) {
             Some(d) => Some(d),
+            None if matches!(v.get_ref(), DeValue::Integer(_) | DeValue::Float(_)) => {
+                diags.push(self.range_error(
+                    key,
+                    v,
+                    "超出可表示的范围（至多 28 位有效数字，不能是 inf 或 nan）",
+                    "is beyond what a decimal holds (at most 28 significant digits, not inf or nan)",
+                ));
+                None
+            }
             None => {
                 diags.push(self.type_error(key, v, "数字", "a number"));
                 None
@@ -337,6 +361,15 @@ impl<'a, 'i> Table<'a, 'i> {
             .and_then(|i| u32::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok())
         {
             Some(n) => Some(n),
+            None if v.get_ref().as_integer().is_some() => {
+                diags.push(self.range_error(
+                    key,
+                    v,
+                    "应为 0 到 4294967295 之间的整数",
+                    "must be an integer from 0 to 4294967295",
+                ));
+                None
+            }
             None => {
                 diags.push(self.type_error(key, v, "非负整数", "a non-negative integer"));
                 None
@@ -475,6 +508,36 @@ mod tests {
         assert_eq!(
             get("c") + get("c") + get("c"),
             Decimal::from_str("0.3").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_number_out_of_range_says_so_not_that_it_is_no_number() {
+        let src = Arc::new(Source::new(
+            "a.toml",
+            "a = 1e30\nb = 99999999999999999999\nc = \"x\"\nd = -1\n".into(),
+        ));
+        let doc = parse(&src).unwrap();
+        let t = Table::new(&src, doc.get_ref(), 0..0, "a.toml");
+        let mut diags = Diagnostics::new();
+        let mut locs = Locs::default();
+        assert_eq!(t.decimal("a", &mut locs, &mut diags), None);
+        assert_eq!(t.u32("b", &mut locs, &mut diags), None);
+        assert_eq!(t.decimal("c", &mut locs, &mut diags), None);
+        assert_eq!(t.u32("d", &mut locs, &mut diags), None);
+        let messages: Vec<String> = diags
+            .sorted()
+            .into_iter()
+            .map(|d| format!("{} {}", d.code, d.message.en))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "wrong-type `a` in a.toml: 1e30 is beyond what a decimal holds (at most 28 significant digits, not inf or nan)",
+                "wrong-type `b` in a.toml: 99999999999999999999 must be an integer from 0 to 4294967295",
+                "wrong-type `c` in a.toml must be a number, found string",
+                "wrong-type `d` in a.toml: -1 must be an integer from 0 to 4294967295",
+            ]
         );
     }
 

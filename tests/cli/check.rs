@@ -120,6 +120,12 @@ fn cases() -> Vec<Case> {
             &[("reports-without-plan", "reports/2013", None)],
         ),
         case(
+            "reports/<year> with a leading zero names its own folder",
+            1,
+            vec![write("reports/0214/secretariat.csv", "date,item,value,reporter\n")],
+            &[("reports-without-plan", "reports/0214", None)],
+        ),
+        case(
             "GB18030 progress file",
             1,
             vec![Write(
