@@ -100,7 +100,7 @@ pub enum Command {
     /// Print a CODEOWNERS file: divisions own their progress files, the performance office the plan
     #[command(after_help = "Examples:\n  perf codeowners > .github/CODEOWNERS")]
     Codeowners(CodeownersArgs),
-    /// Convert GB18030/GBK files (Excel on Chinese Windows) to UTF-8 in place
+    /// Convert GB18030/GBK files (Excel on Chinese Windows) to UTF-8, and CR line ends (Excel for Mac) to LF, in place
     #[command(after_help = "Examples:\n  perf fix-encoding reports/2014/secretariat.csv")]
     FixEncoding(FixEncodingArgs),
     /// Print shell completions

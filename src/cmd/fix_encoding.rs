@@ -10,6 +10,7 @@ use crate::cmd::{DATA_ERROR, SUCCESS};
 use crate::diag::Lang;
 use crate::workspace::EnvError;
 use crate::workspace::append::write_atomically;
+use crate::workspace::entries::cr_line_ends;
 
 pub fn run(args: &FixEncodingArgs, lang: Lang) -> Result<i32> {
     let mut out = std::io::stdout().lock();
@@ -21,7 +22,23 @@ pub fn run(args: &FixEncodingArgs, lang: Lang) -> Result<i32> {
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        if std::str::from_utf8(&bytes).is_ok() {
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if cr_line_ends(text) {
+                let text = text.replace('\r', "\n");
+                write_atomically(path, text.as_bytes())?;
+                let lines = text.lines().count();
+                match lang {
+                    Lang::Zh => {
+                        writeln!(out, "{}：行尾已由 CR 改为 LF（{lines} 行）", path.display())?
+                    }
+                    Lang::En => writeln!(
+                        out,
+                        "{}: line ends changed from CR to LF ({lines} lines)",
+                        path.display()
+                    )?,
+                }
+                continue;
+            }
             match lang {
                 Lang::Zh => writeln!(out, "{}：已是 UTF-8，未改动", path.display())?,
                 Lang::En => writeln!(out, "{}: already UTF-8, unchanged", path.display())?,
@@ -43,6 +60,12 @@ pub fn run(args: &FixEncodingArgs, lang: Lang) -> Result<i32> {
             writeln!(std::io::stderr(), "{msg}")?;
             continue;
         }
+        // Excel for Mac may also end its lines in CR alone.
+        let text = if cr_line_ends(&text) {
+            text.replace('\r', "\n").into()
+        } else {
+            text
+        };
         write_atomically(path, text.as_bytes())?;
         let lines = text.lines().count();
         match lang {

@@ -119,6 +119,25 @@ fn read_with(
 ) -> Option<Header> {
     let text = src.text.as_str();
     let bytes = text.as_bytes();
+    if cr_line_ends(text) {
+        let path = &src.path;
+        diags.push(
+            Diagnostic::error(
+                "cr-line-ends",
+                path,
+                None,
+                Text::new(
+                    "文件的行以单独的 CR 结尾（Mac 版 Excel 的“CSV（Macintosh）”格式），行号无法对应",
+                    "the file's lines end in a lone CR (\"CSV (Macintosh)\" from Excel for Mac), so no line can be named",
+                ),
+            )
+            .with_help(Text::new(
+                format!("运行 `perf fix-encoding {path}` 改为 LF 行尾，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”"),
+                format!("run `perf fix-encoding {path}` to end its lines in LF, or save from Excel as \"CSV UTF-8 (Comma delimited)\""),
+            )),
+        );
+        return None;
+    }
     // Conflict markers first: their lines are reported once and skipped as records.
     let mut markers = Vec::new();
     for d in conflict_markers(src) {
@@ -297,6 +316,14 @@ impl<'r> Record<'r> {
             .and_then(|&(a, b)| self.base.get(a..b))
             .unwrap_or_default()
     }
+}
+
+/// Whether a file's lines end in a lone CR (classic Mac, Excel for Mac's "CSV (Macintosh)"): its
+/// first line does. Looked for on the first line only, so an ordinary file costs nothing.
+pub fn cr_line_ends(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let first = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    memchr::memchr(b'\r', &bytes[..first]).is_some_and(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 impl<'t> Records<'t> {

@@ -614,6 +614,16 @@ fn cases() -> Vec<Case> {
             &[("template-syntax", "templates/zh/summary.md", Some((2, 17)))],
         ),
         case(
+            "Mac line ends (CR alone)",
+            1,
+            vec![write(
+                SEC,
+                "date,item,value,note,evidence,reporter,filed\r2014-07-31,E1.2,60,x,,林晓燕,2014-08-04\r",
+            )],
+            &[("cr-line-ends", SEC, None)],
+        )
+        .absent(&["invalid-date", "field-count"]),
+        case(
             "date: Excel style",
             1,
             vec![append(SEC, "2014/7/31,E1.2,60,x,,林晓燕,2014-08-04\n")],

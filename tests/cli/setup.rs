@@ -163,6 +163,62 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
 }
 
 #[test]
+fn a_file_with_mac_line_ends_is_refused_then_accepted_after_fix_encoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    assert_eq!(
+        perf_in(tmp.path(), &["init", "ws", "--year", "2015"]).code,
+        0
+    );
+    let csv = ws.join("reports/2015/secretariat.csv");
+    let text = "date,item,value,note,evidence,reporter,filed\n2015-01-31,E1.1,10,办结督查事项,,联络员姓名,2015-02-03\n";
+    // Excel for Mac's "CSV (Macintosh)": CR line ends, and GB18030 on a Chinese system.
+    let mac = text.replace('\n', "\r");
+    let (gbk, _, _) = encoding_rs::GB18030.encode(&mac);
+    for bytes in [text.replace('\n', "\r").into_bytes(), gbk.into_owned()] {
+        fs::write(&csv, &bytes).unwrap();
+        let check = |lang: &str| {
+            perf(
+                &ws,
+                &[
+                    "--today",
+                    "2015-03-01",
+                    "--lang",
+                    lang,
+                    "check",
+                    "--format",
+                    "json",
+                ],
+            )
+        };
+        if std::str::from_utf8(&bytes).is_ok() {
+            let r = check("en");
+            assert_eq!(r.code, 1);
+            let list = crate::common::diagnostics(&r.stdout);
+            assert_eq!(list.len(), 1, "{}", r.stdout);
+            assert_eq!(list[0]["code"], "cr-line-ends");
+            assert_eq!(list[0]["file"], "reports/2015/secretariat.csv");
+            assert!(
+                list[0]["help"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("run `perf fix-encoding reports/2015/secretariat.csv`")
+            );
+        }
+        let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(fs::read_to_string(&csv).unwrap(), text);
+        assert_eq!(perf(&ws, &["--today", "2015-03-01", "check"]).code, 0);
+    }
+    fs::write(&csv, text.replace('\n', "\r")).unwrap();
+    let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
+    assert_eq!(
+        r.stdout,
+        "reports/2015/secretariat.csv：行尾已由 CR 改为 LF（2 行）\n"
+    );
+}
+
+#[test]
 fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let r = perf_in(&repo(), &["completions", shell]);
