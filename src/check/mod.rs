@@ -381,6 +381,18 @@ pub fn check_workspace(
         }
     }
     years.sort_unstable();
+    // `perf.toml`'s year is the one the status commands read by default: without its plan they
+    // refuse to run, so CI should not pass it.
+    if let Some(y) = ws.settings.year
+        && year.is_none_or(|only| only == y)
+        && !plan_years.contains(&y)
+    {
+        diags.push(workspace::settings_year_without_plan(
+            &ws.root,
+            y,
+            &plan_years,
+        ));
+    }
     if let Some(only) = year {
         years.retain(|y| *y == only);
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use crate::diag::{Diagnostic, Diagnostics, Text};
+use crate::diag::{Diagnostic, Diagnostics, Place, Text};
 use crate::model::{Calendar, Plan, Settings};
 use source::Source;
 
@@ -351,6 +351,59 @@ fn list_files(root: &Path, rel: &str, ext: &str) -> Result<Vec<String>> {
 }
 
 /// The diagnostic for `reports/<year>/` without `indicators/<year>/`.
+/// `perf.toml`'s `year` names a year that has no plan: at the value, where `perf.toml` can be read.
+pub fn settings_year_without_plan(root: &Path, year: i32, plans: &[i32]) -> Diagnostic {
+    let place = read_source(root, "perf.toml")
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|src| {
+            let at = src.text.lines().position(|l| {
+                l.strip_prefix("year")
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })?;
+            let line = src.line_place(at + 1);
+            let column = line.snippet.find('=').map_or(1, |i| {
+                line.snippet[i + 1..].len() - line.snippet[i + 1..].trim_start().len() + i + 2
+            });
+            let width = line
+                .snippet
+                .chars()
+                .count()
+                .saturating_sub(column - 1)
+                .max(1);
+            Some(Place {
+                column,
+                width,
+                ..line
+            })
+        });
+    let have = plans
+        .iter()
+        .map(|y| y.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Diagnostic::error(
+        "invalid-value",
+        "perf.toml",
+        place,
+        Text::new(
+            format!("`year = {year}` 没有对应的计划：indicators/{year:04}/ 不存在，状态类命令将无法运行"),
+            format!("`year = {year}` has no plan: indicators/{year:04}/ does not exist, so the status commands cannot run"),
+        ),
+    )
+    .with_help(if have.is_empty() {
+        Text::new(
+            format!("先在 indicators/{year:04}/ 中编制该年度的指标体系"),
+            format!("write that year's plan in indicators/{year:04}/ first"),
+        )
+    } else {
+        Text::new(
+            format!("先在 indicators/{year:04}/ 中编制该年度的指标体系，或把 year 改为已有计划的年份：{have}"),
+            format!("write that year's plan in indicators/{year:04}/ first, or set year to a year with a plan: {have}"),
+        )
+    })
+}
+
 pub fn reports_without_plan(year: i32) -> Diagnostic {
     // The folder's own four digits (`0214` is read as the year 214).
     let year = format!("{year:04}");

@@ -167,6 +167,12 @@ fn cases() -> Vec<Case> {
             &[("wrong-type", PERF, Some((4, 8)))],
         ),
         case(
+            "perf.toml: a year without a plan",
+            1,
+            vec![Replace(PERF, "year = 2014", "year = 2015")],
+            &[("invalid-value", PERF, Some((4, 8)))],
+        ),
+        case(
             "perf.toml: unknown lang",
             1,
             vec![Replace(PERF, "lang = \"zh\"", "lang = \"fr\"")],
