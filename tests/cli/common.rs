@@ -22,28 +22,26 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `perf` with `args` in `root` (passed as `--root`), with a fixed today and no colour.
+/// Runs `perf` with `args` in `root` (passed as `--root`), without perf's environment variables and
+/// colour.
 pub fn perf(root: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_perf"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env_remove("PERF_ROOT")
-        .env_remove("PERF_TODAY")
-        .env_remove("PERF_REPORTER")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("perf runs");
-    Run::of(out)
+    run_in(Command::new(env!("CARGO_BIN_EXE_perf")), root, args)
 }
 
 /// `perf` as above, started by a shell with the given umask (e.g. `"022"`).
 #[cfg(unix)]
 pub fn perf_with_umask(root: &Path, umask: &str, args: &[&str]) -> Run {
-    let out = Command::new("sh")
-        .arg("-c")
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
         .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_perf"))
+        .arg(env!("CARGO_BIN_EXE_perf"));
+    run_in(sh, root, args)
+}
+
+/// Runs `cmd` (which starts `perf`) with `--root root`, `args`, none of perf's environment
+/// variables and no colour.
+fn run_in(mut cmd: Command, root: &Path, args: &[&str]) -> Run {
+    let out = cmd
         .arg("--root")
         .arg(root)
         .args(args)

@@ -108,8 +108,12 @@ fn codeowners_lists_every_division_file() {
     }
 }
 
-#[test]
-fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
+/// A valid progress file of a workspace made by `perf init --year 2015`.
+const ONE_ENTRY: &str = "date,item,value,note,evidence,reporter,filed\n2015-01-31,E1.1,10,办结督查事项,,联络员姓名,2015-02-03\n";
+
+/// A fresh workspace of `perf init --year 2015` (its folder, to keep), its root and its
+/// secretariat's progress file.
+fn new_2015_workspace() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     assert_eq!(
@@ -117,7 +121,13 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
         0
     );
     let csv = ws.join("reports/2015/secretariat.csv");
-    let text = "date,item,value,note,evidence,reporter,filed\n2015-01-31,E1.1,10,办结督查事项,,联络员姓名,2015-02-03\n";
+    (tmp, ws, csv)
+}
+
+#[test]
+fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
+    let (_tmp, ws, csv) = new_2015_workspace();
+    let text = ONE_ENTRY;
     let (gbk, _, _) = encoding_rs::GB18030.encode(text);
     fs::write(&csv, &gbk).unwrap();
     let r = perf(
@@ -164,14 +174,8 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
 
 #[test]
 fn a_file_with_mac_line_ends_is_refused_then_accepted_after_fix_encoding() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = tmp.path().join("ws");
-    assert_eq!(
-        perf_in(tmp.path(), &["init", "ws", "--year", "2015"]).code,
-        0
-    );
-    let csv = ws.join("reports/2015/secretariat.csv");
-    let text = "date,item,value,note,evidence,reporter,filed\n2015-01-31,E1.1,10,办结督查事项,,联络员姓名,2015-02-03\n";
+    let (_tmp, ws, csv) = new_2015_workspace();
+    let text = ONE_ENTRY;
     // Excel for Mac's "CSV (Macintosh)": CR line ends, and GB18030 on a Chinese system.
     let mac = text.replace('\n', "\r");
     let (gbk, _, _) = encoding_rs::GB18030.encode(&mac);
