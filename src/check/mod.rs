@@ -7,6 +7,7 @@
 pub mod entries;
 pub mod history;
 pub mod plan;
+pub mod templates;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<i32> {
         diags.extend(history::check(&ctx.ws, args.year, base)?);
     }
     diags.extend(crate::cmd::codeowners::check(ctx, args.year)?);
-    diags.extend(crate::render::documents::check_templates(&ctx.ws.root)?);
+    diags.extend(crate::check::templates::check(&ctx.ws.root)?);
     let failed = diags.has_errors() || (args.strict && !diags.is_empty());
     let list = diags.sorted();
     let color = ctx.color_stdout && args.format == Format::Human;

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cmd::{Context, free_at_exit};
-use crate::diag::{Diagnostic, Diagnostics, Lang, Text};
+use crate::diag::{Lang, Text};
 use crate::model::{Cadence, Plan};
 use crate::render::markdown::{escape, escape_cow, percent, score};
 use crate::render::status::{expected_text, light_word, status_word, target_text, value_text};
@@ -89,52 +89,11 @@ fn environment() -> Result<Environment<'static>> {
     Ok(env)
 }
 
-/// `perf check`'s look at the workspace's own templates (`templates/<lang>/<name>.md`): each one
-/// there is read and compiled, not rendered, so that a template that cannot be is found before a
-/// document is asked for: `not-utf8`, or `template-syntax` at the place minijinja stopped.
-pub fn check_templates(root: &std::path::Path) -> Result<Diagnostics> {
-    let mut diags = Diagnostics::new();
-    for lang in [Lang::Zh, Lang::En] {
-        for name in DOCUMENTS {
-            let rel = format!("templates/{}/{name}.md", lang.code());
-            if std::fs::symlink_metadata(root.join(&rel)).is_err() {
-                continue;
-            }
-            crate::workspace::guard_file_and_folders(root, &rel)?;
-            let src = match crate::workspace::read_source(root, &rel)? {
-                Ok(src) => src,
-                Err(d) => {
-                    diags.push(*d);
-                    continue;
-                }
-            };
-            let mut env = environment()?;
-            if let Err(e) = env.add_template_owned(name.to_string(), src.text.clone()) {
-                let place = match (e.range(), e.line()) {
-                    (Some(r), _) => Some(src.place(r)),
-                    (None, Some(line)) => Some(src.line_place(line)),
-                    (None, None) => None,
-                };
-                let mut what = format!("{}", e.kind());
-                if let Some(detail) = e.detail() {
-                    what.push_str(&format!(": {detail}"));
-                }
-                diags.push(
-                    Diagnostic::error(
-                        "template-syntax",
-                        &rel,
-                        place,
-                        Text::new(format!("模板语法错误：{what}"), format!("template syntax error: {what}")),
-                    )
-                    .with_help(Text::new(
-                        "模板写法见 docs/templates.md（minijinja 语法，如 {{ totals.items }}、{% for i in items %}…{% endfor %}）；删去该文件则使用内置模板",
-                        "see docs/templates.md (minijinja syntax, e.g. {{ totals.items }}, {% for i in items %}…{% endfor %}); delete the file to use the built-in template",
-                    )),
-                );
-            }
-        }
-    }
-    Ok(diags)
+/// Compiles a template (without rendering it) as every document's would be: `perf check`'s look
+/// at the workspace's own templates (`check::templates`).
+pub fn compile(text: &str) -> Result<std::result::Result<(), minijinja::Error>> {
+    let mut env = environment()?;
+    Ok(env.add_template_owned("template", text.to_string()))
 }
 
 /// [`render`] into a buffer of `size_hint` bytes to begin with, so that a long document is not

@@ -350,7 +350,6 @@ fn list_files(root: &Path, rel: &str, ext: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The diagnostic for `reports/<year>/` without `indicators/<year>/`.
 /// `perf.toml`'s `year` names a year that has no plan: at the value, where `perf.toml` can be read.
 pub fn settings_year_without_plan(root: &Path, year: i32, plans: &[i32]) -> Diagnostic {
     let place = read_source(root, "perf.toml")
@@ -362,17 +361,17 @@ pub fn settings_year_without_plan(root: &Path, year: i32, plans: &[i32]) -> Diag
                     .is_some_and(|rest| rest.trim_start().starts_with('='))
             })?;
             let line = src.line_place(at + 1);
-            let column = line.snippet.find('=').map_or(1, |i| {
-                line.snippet[i + 1..].len() - line.snippet[i + 1..].trim_start().len() + i + 2
-            });
-            let width = line
-                .snippet
-                .chars()
-                .count()
-                .saturating_sub(column - 1)
-                .max(1);
+            // The value: after `year`, the `=` and spaces (ASCII, so bytes are characters), up to
+            // a space or a comment.
+            let eq = line.snippet.find('=')?;
+            let after = &line.snippet[eq + 1..];
+            let value = after.trim_start();
+            let width = value
+                .split(|c: char| c.is_whitespace() || c == '#')
+                .next()
+                .map_or(1, |v| v.chars().count().max(1));
             Some(Place {
-                column,
+                column: eq + 2 + (after.len() - value.len()),
                 width,
                 ..line
             })
@@ -404,6 +403,7 @@ pub fn settings_year_without_plan(root: &Path, year: i32, plans: &[i32]) -> Diag
     })
 }
 
+/// The diagnostic for `reports/<year>/` without `indicators/<year>/`.
 pub fn reports_without_plan(year: i32) -> Diagnostic {
     // The folder's own four digits (`0214` is read as the year 214).
     let year = format!("{year:04}");
