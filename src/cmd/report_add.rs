@@ -63,6 +63,9 @@ pub fn run(ctx: &Context, args: &ReportAddArgs) -> Result<i32> {
     let _lock = Lock::take(&dir)?;
     append::remove_stale_temporaries(&dir);
     let target = append::resolve_target(&ctx.ws.root, &ctx.ws.root.join(&rel))?;
+    // A folder, a pipe or a device in the file's place is refused by name (a pipe would make
+    // reading it wait for ever).
+    crate::workspace::guard_file(&ctx.ws.root, &rel)?;
     let lead = LeadFile::read(ctx, &plan, index, division, &rel, &target)?;
     let former = former_entries(ctx, &plan, index)?;
     let known: Vec<NaiveDate> = lead
@@ -456,7 +459,8 @@ fn former_entries(ctx: &Context, plan: &Plan, index: usize) -> Result<Vec<Entry>
     let mut out = Vec::new();
     for former in &plan.items[index].former_leads {
         let rel = format!("reports/{}/{former}.csv", plan.year);
-        if !ctx.ws.root.join(&rel).is_file() {
+        // A missing file has no entries; anything else in its place is refused by `read_source`.
+        if std::fs::symlink_metadata(ctx.ws.root.join(&rel)).is_err() {
             continue;
         }
         if let Ok(src) = read_source(&ctx.ws.root, &rel)? {

@@ -53,6 +53,23 @@ impl Lock {
             )
         })?;
         let path = dir.join(".perf.lock");
+        // Opening follows a link: a `.perf.lock` committed as a link (or made a pipe or a folder)
+        // would create or lock a file outside the workspace, or wait for ever.
+        if let Ok(meta) = fs::symlink_metadata(&path)
+            && !meta.file_type().is_file()
+        {
+            return Err(EnvError::new(
+                format!(
+                    "{} 不是普通文件（是符号链接、文件夹或管道）：删去它，perf 会自行创建",
+                    path.display()
+                ),
+                format!(
+                    "{} is not a regular file (a symbolic link, a folder or a pipe): delete it; perf makes its own",
+                    path.display()
+                ),
+            )
+            .into());
+        }
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)

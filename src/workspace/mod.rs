@@ -257,11 +257,27 @@ pub fn guard_file(root: &Path, rel: &str) -> Result<()> {
 /// `guard_file`, and the folders on the way checked too: for a file read on its own (a template,
 /// `CODEOWNERS`), not found by listing a folder already checked.
 pub fn guard_file_and_folders(root: &Path, rel: &str) -> Result<()> {
-    let path = root.join(rel);
-    if fs::symlink_metadata(&path).is_ok() {
-        guard_inside(root, &path, rel)?;
-    }
+    guard_links(root, rel)?;
     guard_file(root, rel)
+}
+
+/// Refuses `rel` when a folder or file on its way from the root is a symbolic link that leads
+/// outside the workspace. Only a link is resolved (`fs::canonicalize`, which some Windows volumes
+/// cannot do for a plain folder): one `lstat` per part of the path otherwise.
+fn guard_links(root: &Path, rel: &str) -> Result<()> {
+    let mut path = root.to_path_buf();
+    for part in Path::new(rel).components() {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return guard_inside(root, &root.join(rel), rel);
+            }
+            Ok(_) => {}
+            // Missing: nothing further to follow.
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a path of the workspace (a file, or a folder to list) that resolves outside it.
@@ -307,16 +323,14 @@ fn year_dirs(dir: &Path) -> Result<Vec<i32>> {
 }
 
 /// Files directly in `dir` (`rel` under `root`) ending in `ext`, not starting with `.`, in byte
-/// order of their names. A folder that leads outside the workspace is refused (`guard_inside`),
+/// order of their names. A folder that leads outside the workspace is refused (`guard_links`),
 /// and so is an entry with such a name that is not a regular file inside the workspace
 /// (`guard_file`, asked only of links: the listing tells the rest without asking the system).
 fn list_files(root: &Path, rel: &str, ext: &str) -> Result<Vec<String>> {
     let dir = root.join(rel);
     let dir = dir.as_path();
     let mut names = Vec::new();
-    if dir.exists() {
-        guard_inside(root, dir, rel)?;
-    }
+    guard_links(root, rel)?;
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),

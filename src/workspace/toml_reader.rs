@@ -75,7 +75,15 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic
 /// above that starts with the key and an `=`, not looking past the table's header.
 fn first_occurrence(before: &str, key: &str) -> Option<usize> {
     let lines: Vec<&str> = before.split('\n').collect();
-    // The last line is the duplicate's own, up to the key (empty when the key begins the line).
+    // The last line is the duplicate's own, up to the key: the first may be on it, in an inline
+    // table (`{ a = 1, a = 2 }`).
+    let own = lines.last().copied().unwrap_or("");
+    if own.match_indices(key).any(|(at, _)| {
+        own[at + key.len()..].trim_start().starts_with('=')
+            && own[..at].trim_end().ends_with(['{', ','])
+    }) {
+        return Some(lines.len());
+    }
     for (i, line) in lines.iter().enumerate().rev().skip(1) {
         let line = line.trim_start();
         if line.starts_with('[') {
@@ -539,6 +547,20 @@ mod tests {
                 "wrong-type `d` in a.toml: -1 must be an integer from 0 to 4294967295",
             ]
         );
+    }
+
+    #[test]
+    fn a_duplicate_key_names_the_line_of_the_first() {
+        let first = |text: &str| {
+            let src = Source::new("a.toml", text.to_string());
+            let d = parse(&src).err().expect("a duplicate");
+            d[0].message.en.clone()
+        };
+        let plain = first("[t]\nyellow = 10\nx = 1\nyellow = 2\n");
+        assert!(plain.ends_with("first on line 2"), "{plain}");
+        // In an inline table, on the same line, not the same key of the table around it.
+        let inline = first("yellow = 10\nx = { yellow = 1, yellow = 2 }\n");
+        assert!(inline.ends_with("first on line 2"), "{inline}");
     }
 
     #[test]

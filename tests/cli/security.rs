@@ -356,6 +356,15 @@ fn what_is_not_a_regular_file_is_refused_by_name() {
             r.stderr
         );
     }
+    // `report add` too, for its division's file.
+    let r = add_e11(ws.path(), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("reports/2014/secretariat.csv 是文件夹，不是文件"),
+        "{}",
+        r.stderr
+    );
     // A named pipe would make every command wait for a writer.
     let ws = copy_workspace(&repo());
     let fifo = ws.path().join("reports/2014/pipe.csv");
@@ -368,7 +377,31 @@ fn what_is_not_a_regular_file_is_refused_by_name() {
             "{}",
             r.stderr
         );
+        let sec = ws.path().join("reports/2014/secretariat.csv");
+        fs::remove_file(&sec).unwrap();
+        fs::rename(&fifo, &sec).unwrap();
+        let r = add_e11(ws.path(), &[]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("reports/2014/secretariat.csv 不是普通文件"),
+            "{}",
+            r.stderr
+        );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_lock_file_committed_as_a_link_is_refused() {
+    let ws = copy_workspace(&repo());
+    let outside = tempfile::tempdir().unwrap();
+    let created = outside.path().join("created");
+    std::os::unix::fs::symlink(&created, ws.path().join("reports/2014/.perf.lock")).unwrap();
+    let r = add_e11(ws.path(), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(".perf.lock 不是普通文件"), "{}", r.stderr);
+    assert!(!created.exists());
 }
 
 fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
