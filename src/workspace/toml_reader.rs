@@ -553,7 +553,7 @@ mod tests {
     fn a_duplicate_key_names_the_line_of_the_first() {
         let first = |text: &str| {
             let src = Source::new("a.toml", text.to_string());
-            let d = parse(&src).err().expect("a duplicate");
+            let d = parse(&src).expect_err("a duplicate");
             d[0].message.en.clone()
         };
         let plain = first("[t]\nyellow = 10\nx = 1\nyellow = 2\n");
