@@ -35,7 +35,8 @@ pub fn parse<'i>(src: &'i Source) -> Result<Spanned<DeTable<'i>>, Vec<Diagnostic
         if msg == "duplicate key"
             && let Some(span) = e.span()
             && let Some(key) = src.text.get(span.clone())
-            && let Some(first) = first_occurrence(&src.text[..span.start], key)
+            && let Some(before) = src.text.get(..span.start)
+            && let Some(first) = first_occurrence(before, key)
         {
             return vec![
                 Diagnostic::error(
