@@ -235,6 +235,33 @@ impl Person {
     }
 }
 
+/// Whether `v`, read from the plain decimal text `raw` (`-?digits[.digits]`), holds it exactly:
+/// `Decimal` keeps 28 digits or so and rounds what is beyond, where SPEC §2.2 asks for exact
+/// values. Up to 28 digits always fit; a longer text is compared with `v` written back.
+pub fn decimal_is_exact(raw: &str, v: Decimal) -> bool {
+    if raw.bytes().filter(u8::is_ascii_digit).count() <= 28 {
+        return true;
+    }
+    // Both without sign noise, leading zeros or trailing zeros after the point.
+    let tidy = |s: &str| -> String {
+        let (neg, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        let body = match (int.is_empty(), frac.is_empty()) {
+            (true, true) => return "0".to_string(),
+            (_, true) => int.to_string(),
+            (true, false) => format!("0.{frac}"),
+            (false, false) => format!("{int}.{frac}"),
+        };
+        if neg { format!("-{body}") } else { body }
+    };
+    tidy(raw) == tidy(&v.to_string())
+}
+
 /// The comparison key of a person's name: Unicode NFC with all white space removed.
 pub fn person_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
@@ -623,5 +650,19 @@ mod tests {
         assert_eq!(locs.at("name"), header);
         assert!(locs.has("id") && !locs.has("name"));
         assert_eq!(Locs::default().at("id"), Place::default());
+    }
+
+    #[test]
+    fn a_decimal_is_exact_when_nothing_was_rounded_away() {
+        use std::str::FromStr;
+        let exact = |raw: &str| decimal_is_exact(raw, Decimal::from_str(raw).unwrap());
+        assert!(exact("0.1") && exact("-3.5") && exact("55"));
+        // 29 digits that fit, and trailing zeros past the 28th place (the same value).
+        assert!(exact("12345678901234567890123456789"));
+        assert!(exact("1.000000000000000000000000000000"));
+        assert!(exact("-0012.500000000000000000000000000"));
+        // Rounded: a 1 in the 29th place after the point, and a tiny value that becomes 0.
+        assert!(!exact("5.00000000000000000000000000001"));
+        assert!(!exact("-0.00000000000000000000000000001"));
     }
 }

@@ -724,9 +724,15 @@ fn record(
         );
         None
     } else {
-        match Decimal::from_str(raw) {
+        match Decimal::from_str(raw).map_err(|_| ()).and_then(|v| {
+            if crate::model::decimal_is_exact(raw, v) {
+                Ok(v)
+            } else {
+                Err(())
+            }
+        }) {
             Ok(v) => Some(v),
-            Err(_) => {
+            Err(()) => {
                 diags.push(err(
                     "invalid-number",
                     src,

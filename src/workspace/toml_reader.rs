@@ -483,7 +483,10 @@ fn decimal_literal(text: &str) -> Option<Decimal> {
     if clean.contains(['e', 'E', 'n', 'i']) {
         Decimal::from_scientific(&clean).ok()
     } else {
-        Decimal::from_str(&clean).ok()
+        // Rounded past what `Decimal` holds is not the value written (SPEC §2.2: exact).
+        Decimal::from_str(&clean)
+            .ok()
+            .filter(|d| crate::model::decimal_is_exact(&clean, *d))
     }
 }
 
@@ -524,7 +527,7 @@ mod tests {
     fn a_number_out_of_range_says_so_not_that_it_is_no_number() {
         let src = Arc::new(Source::new(
             "a.toml",
-            "a = 1e30\nb = 99999999999999999999\nc = \"x\"\nd = -1\n".into(),
+            "a = 1e30\nb = 99999999999999999999\nc = \"x\"\nd = -1\ne = 5.00000000000000000000000000001\n".into(),
         ));
         let doc = parse(&src).unwrap();
         let t = Table::new(&src, doc.get_ref(), 0..0, "a.toml");
@@ -534,6 +537,7 @@ mod tests {
         assert_eq!(t.u32("b", &mut locs, &mut diags), None);
         assert_eq!(t.decimal("c", &mut locs, &mut diags), None);
         assert_eq!(t.u32("d", &mut locs, &mut diags), None);
+        assert_eq!(t.decimal("e", &mut locs, &mut diags), None);
         let messages: Vec<String> = diags
             .sorted()
             .into_iter()
@@ -546,6 +550,7 @@ mod tests {
                 "wrong-type `b` in a.toml: 99999999999999999999 must be an integer from 0 to 4294967295",
                 "wrong-type `c` in a.toml must be a number, found string",
                 "wrong-type `d` in a.toml: -1 must be an integer from 0 to 4294967295",
+                "wrong-type `e` in a.toml: 5.00000000000000000000000000001 is beyond what a decimal holds (at most 28 significant digits, not inf or nan)",
             ]
         );
     }

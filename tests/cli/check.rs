@@ -630,6 +630,15 @@ fn cases() -> Vec<Case> {
         )
         .absent(&["invalid-date", "field-count"]),
         case(
+            "value: more precise than a decimal holds",
+            1,
+            vec![append(
+                SEC,
+                "2014-07-31,E1.2,5.00000000000000000000000000001,x,,林晓燕,2014-08-04\n",
+            )],
+            &[("invalid-number", SEC, Some((6, 17)))],
+        ),
+        case(
             "date: Excel style",
             1,
             vec![append(SEC, "2014/7/31,E1.2,60,x,,林晓燕,2014-08-04\n")],
