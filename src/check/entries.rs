@@ -724,15 +724,10 @@ fn record(
         );
         None
     } else {
-        match Decimal::from_str(raw).map_err(|_| ()).and_then(|v| {
-            if crate::model::decimal_is_exact(raw, v) {
-                Ok(v)
-            } else {
-                Err(())
-            }
-        }) {
-            Ok(v) => Some(v),
-            Err(()) => {
+        match Decimal::from_str(raw) {
+            // Rounded past what `Decimal` holds is not the value written (SPEC §2.2: exact).
+            Ok(v) if raw.len() <= 28 || crate::model::decimal_is_exact(raw, v) => Some(v),
+            _ => {
                 diags.push(err(
                     "invalid-number",
                     src,
