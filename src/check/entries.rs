@@ -726,7 +726,7 @@ fn record(
     } else {
         match Decimal::from_str(raw) {
             // Rounded past what `Decimal` holds is not the value written (SPEC §2.2: exact).
-            Ok(v) if raw.len() <= 28 || crate::model::decimal_is_exact(raw, v) => Some(v),
+            Ok(v) if crate::model::decimal_is_exact(raw, v) => Some(v),
             _ => {
                 diags.push(err(
                     "invalid-number",

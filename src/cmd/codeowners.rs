@@ -76,9 +76,7 @@ pub fn check(ctx: &Context, year: Option<i32>) -> Result<crate::diag::Diagnostic
         })
         .collect();
     for rel in files {
-        if std::fs::symlink_metadata(ctx.ws.root.join(rel)).is_ok() {
-            crate::workspace::guard_file_and_folders(&ctx.ws.root, rel)?;
-        }
+        crate::workspace::guard_file_and_folders(&ctx.ws.root, rel)?;
         let Ok(text) = std::fs::read_to_string(ctx.ws.root.join(rel)) else {
             continue;
         };

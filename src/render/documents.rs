@@ -116,25 +116,13 @@ pub fn render_sized<S: Serialize>(
             )
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            // A problem of the workspace's text, as a template's syntax is (exit 1).
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            let (zh, en) = if crate::workspace::source::looks_gb18030(e.as_bytes()) {
-                (
-                    format!(
-                        "看起来是 GB18030/GBK 编码，请运行 `perf fix-encoding {rel}` 转为 UTF-8"
-                    ),
-                    format!("it reads as GB18030/GBK; convert it with `perf fix-encoding {rel}`"),
-                )
-            } else {
-                ("请将它另存为 UTF-8 编码".into(), "save it as UTF-8".into())
-            };
+            // A problem of the workspace's text, as a template's syntax is (exit 1), told as
+            // `check` tells it (`not-utf8`).
+            let d = crate::workspace::source::not_utf8(&rel, e.as_bytes(), e.utf8_error());
+            let help = d.help.unwrap_or_else(|| Text::new("", ""));
             TemplateError(Text::new(
-                format!("模板 {rel} 不是 UTF-8 编码（第 {line} 行第一个无效字节）；{zh}"),
-                format!("template {rel} is not UTF-8 (first invalid byte on line {line}); {en}"),
+                format!("模板 {rel}：{}；{}", d.message.zh, help.zh),
+                format!("template {rel}: {}; {}", d.message.en, help.en),
             ))
         })?;
         (rel.clone(), text)

@@ -153,7 +153,7 @@ fn utf8_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
 
 /// Whether bytes that are not UTF-8 read as GB18030/GBK Chinese text (what Excel and Notepad
 /// write on Chinese Windows).
-pub fn looks_gb18030(bytes: &[u8]) -> bool {
+fn looks_gb18030(bytes: &[u8]) -> bool {
     let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
     !had_errors
         && decoded

@@ -459,7 +459,7 @@ fn a_template_saved_as_gbk_is_a_problem_of_the_workspace_with_its_fix() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         r.stderr,
-        "perf: 模板 templates/zh/summary.md 不是 UTF-8 编码（第 1 行第一个无效字节）；看起来是 GB18030/GBK 编码，请运行 `perf fix-encoding templates/zh/summary.md` 转为 UTF-8\n"
+        "perf: 模板 templates/zh/summary.md：文件不是 UTF-8 编码（第 1 行第一个无效字节）；templates/zh/summary.md 看起来是 GB18030/GBK 编码；请运行 `perf fix-encoding templates/zh/summary.md` 转为 UTF-8（或 `iconv -f GB18030 -t UTF-8`）\n"
     );
     assert!(r.stdout.is_empty());
 }

@@ -179,24 +179,28 @@ fn a_file_with_mac_line_ends_is_refused_then_accepted_after_fix_encoding() {
     // Excel for Mac's "CSV (Macintosh)": CR line ends, and GB18030 on a Chinese system.
     let mac = text.replace('\n', "\r");
     let (gbk, _, _) = encoding_rs::GB18030.encode(&mac);
-    for bytes in [text.replace('\n', "\r").into_bytes(), gbk.into_owned()] {
+    let cases = [
+        (mac.clone().into_bytes(), "行尾已由 CR 改为 LF"),
+        (
+            gbk.into_owned(),
+            "已由 GB18030 转为 UTF-8，行尾由 CR 改为 LF",
+        ),
+    ];
+    for (bytes, done) in cases {
         fs::write(&csv, &bytes).unwrap();
-        let check = |lang: &str| {
-            perf(
+        if std::str::from_utf8(&bytes).is_ok() {
+            let r = perf(
                 &ws,
                 &[
                     "--today",
                     "2015-03-01",
                     "--lang",
-                    lang,
+                    "en",
                     "check",
                     "--format",
                     "json",
                 ],
-            )
-        };
-        if std::str::from_utf8(&bytes).is_ok() {
-            let r = check("en");
+            );
             assert_eq!(r.code, 1);
             let list = crate::common::diagnostics(&r.stdout);
             assert_eq!(list.len(), 1, "{}", r.stdout);
@@ -211,15 +215,13 @@ fn a_file_with_mac_line_ends_is_refused_then_accepted_after_fix_encoding() {
         }
         let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stdout,
+            format!("reports/2015/secretariat.csv：{done}（2 行）\n")
+        );
         assert_eq!(fs::read_to_string(&csv).unwrap(), text);
         assert_eq!(perf(&ws, &["--today", "2015-03-01", "check"]).code, 0);
     }
-    fs::write(&csv, text.replace('\n', "\r")).unwrap();
-    let r = perf_in(&ws, &["fix-encoding", "reports/2015/secretariat.csv"]);
-    assert_eq!(
-        r.stdout,
-        "reports/2015/secretariat.csv：行尾已由 CR 改为 LF（2 行）\n"
-    );
 }
 
 #[test]
