@@ -124,14 +124,10 @@ fn new_2015_workspace() -> (tempfile::TempDir, std::path::PathBuf, std::path::Pa
     (tmp, ws, csv)
 }
 
-#[test]
-fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
-    let (_tmp, ws, csv) = new_2015_workspace();
-    let text = ONE_ENTRY;
-    let (gbk, _, _) = encoding_rs::GB18030.encode(text);
-    fs::write(&csv, &gbk).unwrap();
-    let r = perf(
-        &ws,
+/// `perf check --format json` in English on 1 March 2015.
+fn check_2015_json(ws: &std::path::Path) -> crate::common::Run {
+    perf(
+        ws,
         &[
             "--today",
             "2015-03-01",
@@ -141,7 +137,16 @@ fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
             "--format",
             "json",
         ],
-    );
+    )
+}
+
+#[test]
+fn a_gbk_file_is_refused_then_accepted_after_fix_encoding() {
+    let (_tmp, ws, csv) = new_2015_workspace();
+    let text = ONE_ENTRY;
+    let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+    fs::write(&csv, &gbk).unwrap();
+    let r = check_2015_json(&ws);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout.contains("\"not-utf8\"")
@@ -189,18 +194,7 @@ fn a_file_with_mac_line_ends_is_refused_then_accepted_after_fix_encoding() {
     for (bytes, done) in cases {
         fs::write(&csv, &bytes).unwrap();
         if std::str::from_utf8(&bytes).is_ok() {
-            let r = perf(
-                &ws,
-                &[
-                    "--today",
-                    "2015-03-01",
-                    "--lang",
-                    "en",
-                    "check",
-                    "--format",
-                    "json",
-                ],
-            );
+            let r = check_2015_json(&ws);
             assert_eq!(r.code, 1);
             let list = crate::common::diagnostics(&r.stdout);
             assert_eq!(list.len(), 1, "{}", r.stdout);
